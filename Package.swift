@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are compiled with -Ounchecked in release: their index arithmetic is
+// proven in-bounds by the shape checks done once at each kernel's entry.
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "vision",
+    products: [
+        .executable(name: "vision", targets: ["vision"]),
+        // The library product; named so it never clashes with Apple's `Vision` framework.
+        .library(name: "VisionDetection", targets: ["VisionDetection"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // OpenBLAS (cblas_sgemm, openblas_set_num_threads).
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // libjpeg-turbo and libpng behind a setjmp-recovering C shim.
+        .target(
+            name: "CImageCodecs", path: "Sources/CImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        // Raw-pointer CPU kernels, each fast kernel beside its naive reference.
+        .target(name: "VisionKernels", dependencies: ["COpenBLAS"], path: "Kernels/CPU", swiftSettings: kernelFlags),
+        // Tensor type, the compute-backend protocol and the CPU backend.
+        .target(name: "VisionCore", dependencies: ["VisionKernels"], swiftSettings: kernelFlags),
+        // Image decode/encode, resize, box drawing.
+        .target(name: "VisionImaging", dependencies: ["VisionCore", "CImageCodecs"], swiftSettings: kernelFlags),
+        // .pth (zip and legacy, safe unpickler) and .safetensors readers/writers.
+        .target(name: "VisionCheckpoint", dependencies: ["VisionCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Faster R-CNN: transform, backbones, FPN, RPN, RoI heads, post-processing.
+        .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
+        .executableTarget(
+            name: "vision",
+            dependencies: ["VisionDetection", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
+        .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "VisionKernels"]),
+        .testTarget(name: "VisionImagingTests", dependencies: ["VisionImaging"]),
+        .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint"]),
+        .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+import VisionCore
+import VisionImaging
+import VisionCheckpoint

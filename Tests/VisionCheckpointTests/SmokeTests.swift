@@ -1,0 +1,6 @@
+import XCTest
+import VisionCheckpoint
+
+final class VisionCheckpointSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

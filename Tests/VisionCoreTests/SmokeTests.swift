@@ -1,0 +1,6 @@
+import XCTest
+import VisionCore
+
+final class VisionCoreSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

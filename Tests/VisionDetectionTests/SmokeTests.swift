@@ -1,0 +1,6 @@
+import XCTest
+import VisionDetection
+
+final class VisionDetectionSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+import VisionImaging
+
+final class VisionImagingSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}
