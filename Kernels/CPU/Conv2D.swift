@@ -1,0 +1,117 @@
+// Fast convolution: im2col + cblas_sgemm per (batch, group, tile of output rows).
+// Layouts: input [N, Cin, H, W]; weight [Cout, Cin/groups * kH * kW] (PyTorch's
+// [Cout, Cin/groups, kH, kW] flattened: exactly the GEMM's A matrix per group);
+// bias [Cout]; output [N, Cout, Hout, Wout].
+//
+// Per tile: B = im2col columns [K, cols] (K = Cin/groups*kH*kW, cols = rows*Wout),
+// C = output[n, group's channels, tile's pixels] with ldc = Hout*Wout. Tiles keep
+// B and C in cache so the bias+activation pass that follows each GEMM is cheap.
+// 1x1 stride-1 unpadded convs skip im2col: the input plane block is B.
+// Depthwise convs (one input channel per group) use the direct kernel instead.
+
+import COpenBLAS
+
+/// Target floats of (B + C) per tile; tuned with vision-kernel-bench.
+nonisolated(unsafe) public var convTileFloats: Int = 1 << 19
+
+public func conv2d(
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+) {
+    if g.batch == 0 { return }
+    if g.isDepthwise {
+        conv2dDepthwise(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+        return
+    }
+    let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
+    let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
+    let rowsPerTile = max(1, min(g.outH, convTileFloats / max(1, g.outW &* (k &+ coutG))))
+    let pointwise = g.isPointwise
+    let scratch: UnsafeMutablePointer<Float>? =
+        pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k &* rowsPerTile &* g.outW)
+    defer { scratch?.deallocate() }
+
+    for n in 0..<g.batch {
+        for group in 0..<g.groups {
+            let groupInput = input + (n &* g.inChannels &+ group &* cinG) &* inPlane
+            let groupOutput = output + (n &* g.outChannels &+ group &* coutG) &* outPlane
+            let groupWeight = weight + group &* coutG &* k
+            var oy0 = 0
+            while oy0 < g.outH {
+                let oy1 = min(g.outH, oy0 &+ rowsPerTile)
+                let col0 = oy0 &* g.outW, cols = (oy1 &- oy0) &* g.outW
+                let b: UnsafePointer<Float>
+                let ldb: Int
+                if let scratch {
+                    im2col(groupInput, scratch, geometry: g, oy0: oy0, oy1: oy1)
+                    b = UnsafePointer(scratch); ldb = cols
+                } else {
+                    b = groupInput + col0; ldb = inPlane
+                }
+                let c = groupOutput + col0
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(coutG), Int32(cols), Int32(k),
+                            1, groupWeight, Int32(k), b, Int32(ldb),
+                            0, c, Int32(outPlane))
+                applyBiasActivationParallel(c, rows: coutG, rowStride: outPlane, count: cols,
+                                            bias: bias, biasOffset: group &* coutG, activation: activation)
+                oy0 = oy1
+            }
+        }
+    }
+}
+
+/// Fills `columns` [Cin/groups * kH * kW, (oy1 - oy0) * Wout] for one group's input
+/// planes `groupInput` [Cin/groups, H, W]; padded taps read as 0.
+public func im2col(
+    _ groupInput: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
+    geometry g: ConvGeometry, oy0: Int, oy1: Int
+) {
+    let taps = g.kernelH &* g.kernelW
+    let cols = (oy1 &- oy0) &* g.outW
+    parallelRanges(g.reductionSize, costPerItem: cols) { rows in
+        for r in rows {
+            let c = r / taps, tap = r &- c &* taps
+            let ky = tap / g.kernelW, kx = tap &- ky &* g.kernelW
+            im2colRow(groupInput + c &* g.inH &* g.inW, columns + r &* cols,
+                      geometry: g, ky: ky, kx: kx, oy0: oy0, oy1: oy1)
+        }
+    }
+}
+
+/// The half-open range of output x whose tap at input offset `offset + ox*stride`
+/// lands inside [0, inSize).
+@inlinable @inline(__always)
+func validOutputRange(offset: Int, stride: Int, inSize: Int, outSize: Int) -> (lo: Int, hi: Int) {
+    let lo = offset >= 0 ? 0 : min(outSize, (-offset &+ stride &- 1) / stride)
+    let last = inSize &- 1 &- offset
+    let hi = last < 0 ? 0 : min(outSize, last / stride &+ 1)
+    return (lo, max(lo, hi))
+}
+
+@inline(__always)
+func im2colRow(
+    _ plane: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+    geometry g: ConvGeometry, ky: Int, kx: Int, oy0: Int, oy1: Int
+) {
+    let outW = g.outW, sw = g.strideW
+    let offX = kx &* g.dilationW &- g.padW
+    let (lo, hi) = validOutputRange(offset: offX, stride: sw, inSize: g.inW, outSize: outW)
+    var d = dst
+    for oy in oy0..<oy1 {
+        let iy = oy &* g.strideH &- g.padH &+ ky &* g.dilationH
+        if iy < 0 || iy >= g.inH {
+            d.update(repeating: 0, count: outW)
+        } else {
+            let src = plane + (iy &* g.inW &+ offX)
+            for ox in 0..<lo { d[ox] = 0 }
+            if sw == 1 {
+                for ox in lo..<hi { d[ox] = src[ox] }
+            } else {
+                for ox in lo..<hi { d[ox] = src[ox &* sw] }
+            }
+            for ox in hi..<outW { d[ox] = 0 }
+        }
+        d += outW
+    }
+}

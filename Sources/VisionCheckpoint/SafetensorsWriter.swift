@@ -1,0 +1,56 @@
+// Writes Float32 state dicts as .safetensors the way the reference
+// implementation does: keys sorted, data in key order, compact JSON header
+// padded with spaces to a multiple of 8 bytes.
+
+import VisionCore
+
+enum SafetensorsWriter {
+    static func write(_ stateDict: StateDict, to path: String, metadata: [String: String]) throws {
+        let keys = stateDict.keys.sorted()
+        var json = "{"
+        var fields: [String] = []
+        if !metadata.isEmpty {
+            let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            fields.append("\"__metadata__\":{\(items.joined(separator: ","))}")
+        }
+        var offset = 0
+        for key in keys {
+            let tensor = stateDict.tensors[key]!
+            let bytes = tensor.count * 4
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            fields.append("\(jsonString(key)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        json += fields.joined(separator: ",") + "}"
+        var header = Array(json.utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+
+        let output = try BinaryFileWriter(path: path)
+        var length = UInt64(header.count).littleEndian
+        try withUnsafeBytes(of: &length) { try output.write($0) }
+        try header.withUnsafeBytes { try output.write($0) }
+        for key in keys {
+            try stateDict.tensors[key]!.withUnsafeBufferPointer { try output.write(UnsafeRawBufferPointer($0)) }
+        }
+        try output.close()
+    }
+
+    /// A JSON string literal (RFC 8259 escapes).
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

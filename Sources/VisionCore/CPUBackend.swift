@@ -1,0 +1,172 @@
+// The CPU backend: every `ComputeBackend` operation on the VisionKernels
+// (im2col + OpenBLAS sgemm, direct depthwise, threaded element-wise loops).
+// Shapes are checked with preconditions: a mismatch is a bug in the caller.
+
+import VisionKernels
+
+public final class CPUBackend: ComputeBackend, @unchecked Sendable {
+    public var name: String { "cpu" }
+
+    /// threads: OpenBLAS threads and chunks of the kernels' own loops (process-wide);
+    /// nil keeps the current setting (all cores by default).
+    public init(threads: Int? = nil) {
+        if let threads { VisionKernels.setThreadCount(threads) }
+    }
+
+    public func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D {
+        CPUPreparedConv2D(weight: weight, bias: bias, parameters: parameters)
+    }
+
+    public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
+        let c = cpuConv(conv)
+        let g = c.geometry(for: input)
+        let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
+        VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
+                             bias: c.bias?.storage.pointer, output: out.storage.pointer,
+                             geometry: g, activation: activation.kernelActivation)
+        return out
+    }
+
+    public func prepareLinear(weight: Tensor, bias: Tensor?) -> PreparedLinear {
+        CPUPreparedLinear(weight: weight, bias: bias)
+    }
+
+    public func linear(_ input: Tensor, _ layer: PreparedLinear, activation: Activation) -> Tensor {
+        let l = cpuLinear(layer, input)
+        let out = Tensor(uninitializedShape: [input.shape[0], l.outFeatures])
+        VisionKernels.linear(input: input.storage.pointer, weight: l.weight.storage.pointer,
+                             bias: l.bias?.storage.pointer, output: out.storage.pointer,
+                             batch: input.shape[0], inFeatures: l.inFeatures, outFeatures: l.outFeatures,
+                             activation: activation.kernelActivation)
+        return out
+    }
+
+    public func maxPool2d(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
+        let (out, planes) = maxPoolOutput(input, kernel: kernel, stride: stride, padding: padding)
+        VisionKernels.maxPool2d(input: input.storage.pointer, output: out.storage.pointer, planes: planes,
+                                inH: input.shape[2], inW: input.shape[3], kernel: kernel, stride: stride, padding: padding)
+        return out
+    }
+
+    public func globalAveragePool(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4, "globalAveragePool input must be [N, C, H, W], got \(input.shape)")
+        let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], 1, 1])
+        VisionKernels.globalAveragePool(input: input.storage.pointer, output: out.storage.pointer,
+                                        planes: input.shape[0] * input.shape[1], planeSize: input.shape[2] * input.shape[3])
+        return out
+    }
+
+    public func upsampleNearest(_ input: Tensor, height: Int, width: Int) -> Tensor {
+        precondition(input.rank == 4, "upsampleNearest input must be [N, C, H, W], got \(input.shape)")
+        precondition(height > 0 && width > 0, "upsampleNearest to an empty size \(height)x\(width)")
+        let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], height, width])
+        VisionKernels.upsampleNearest(input: input.storage.pointer, output: out.storage.pointer,
+                                      planes: input.shape[0] * input.shape[1], inH: input.shape[2], inW: input.shape[3],
+                                      outH: height, outW: width)
+        return out
+    }
+
+    public func add(_ a: Tensor, _ b: Tensor, activation: Activation) -> Tensor {
+        precondition(a.shape == b.shape, "add of mismatched shapes \(a.shape) and \(b.shape)")
+        let out = Tensor(uninitializedShape: a.shape)
+        VisionKernels.add(a.storage.pointer, b.storage.pointer, output: out.storage.pointer,
+                          count: a.count, activation: activation.kernelActivation)
+        return out
+    }
+
+    public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.shape == b.shape, "multiply of mismatched shapes \(a.shape) and \(b.shape)")
+        let out = Tensor(uninitializedShape: a.shape)
+        VisionKernels.multiply(a.storage.pointer, b.storage.pointer, output: out.storage.pointer, count: a.count)
+        return out
+    }
+
+    public func scaleChannels(_ input: Tensor, by scale: Tensor) -> Tensor {
+        precondition(input.rank == 4, "scaleChannels input must be [N, C, H, W], got \(input.shape)")
+        let planes = input.shape[0] * input.shape[1]
+        precondition(scale.count == planes && (scale.rank < 1 || scale.shape[0] == input.shape[0]),
+                     "scale \(scale.shape) must be [N, C, 1, 1] for input \(input.shape)")
+        let out = Tensor(uninitializedShape: input.shape)
+        VisionKernels.scaleChannels(input.storage.pointer, scale: scale.storage.pointer, output: out.storage.pointer,
+                                    planes: planes, planeSize: input.shape[2] * input.shape[3])
+        return out
+    }
+
+    public func activate(_ input: Tensor, _ activation: Activation) -> Tensor {
+        let out = Tensor(uninitializedShape: input.shape)
+        VisionKernels.activate(input.storage.pointer, output: out.storage.pointer,
+                               count: input.count, activation: activation.kernelActivation)
+        return out
+    }
+
+    public func softmax(_ input: Tensor) -> Tensor {
+        precondition(input.rank >= 1, "softmax needs at least one axis")
+        let cols = input.shape[input.rank - 1]
+        let out = Tensor(uninitializedShape: input.shape)
+        VisionKernels.softmax(input.storage.pointer, output: out.storage.pointer,
+                              rows: cols == 0 ? 0 : input.count / cols, cols: cols)
+        return out
+    }
+
+    public func concat(_ inputs: [Tensor], axis: Int) -> Tensor {
+        concatTensors(inputs, axis: axis)
+    }
+
+    public func topK(_ input: Tensor, k: Int) -> (values: [Float], indices: [Int]) {
+        precondition(input.rank == 1, "topK needs a 1-D tensor, got \(input.shape)")
+        precondition(k >= 0, "topK with negative k \(k)")
+        return VisionKernels.topK(input.storage.pointer, count: input.count, k: k)
+    }
+}
+
+// MARK: - Helpers shared with ReferenceBackend
+
+func cpuConv(_ conv: PreparedConv2D) -> CPUPreparedConv2D {
+    guard let c = conv as? CPUPreparedConv2D else {
+        preconditionFailure("conv prepared by another backend: \(type(of: conv))")
+    }
+    return c
+}
+
+func cpuLinear(_ layer: PreparedLinear, _ input: Tensor) -> CPUPreparedLinear {
+    guard let l = layer as? CPUPreparedLinear else {
+        preconditionFailure("linear layer prepared by another backend: \(type(of: layer))")
+    }
+    precondition(input.rank == 2 && input.shape[1] == l.inFeatures,
+                 "linear expects [N, \(l.inFeatures)], got \(input.shape)")
+    return l
+}
+
+/// The output tensor of max_pool2d and its plane count (N*C).
+func maxPoolOutput(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> (Tensor, Int) {
+    precondition(input.rank == 4, "maxPool2d input must be [N, C, H, W], got \(input.shape)")
+    precondition(kernel > 0 && stride > 0 && padding >= 0 && padding <= kernel / 2,
+                 "bad max_pool2d arguments kernel \(kernel) stride \(stride) padding \(padding)")
+    let outH = maxPoolOutputSize(input: input.shape[2], kernel: kernel, stride: stride, padding: padding)
+    let outW = maxPoolOutputSize(input: input.shape[3], kernel: kernel, stride: stride, padding: padding)
+    precondition(outH > 0 && outW > 0, "max_pool2d output would be empty for input \(input.shape)")
+    return (Tensor(uninitializedShape: [input.shape[0], input.shape[1], outH, outW]), input.shape[0] * input.shape[1])
+}
+
+func concatTensors(_ inputs: [Tensor], axis: Int) -> Tensor {
+    precondition(!inputs.isEmpty, "concat of no tensors")
+    let first = inputs[0].shape
+    let axis = axis < 0 ? axis + first.count : axis
+    precondition(axis >= 0 && axis < first.count, "concat axis \(axis) out of range for shape \(first)")
+    for t in inputs {
+        precondition(t.rank == first.count, "concat of mismatched ranks \(first) and \(t.shape)")
+        for d in 0..<first.count where d != axis {
+            precondition(t.shape[d] == first[d], "concat of mismatched shapes \(first) and \(t.shape) along axis \(axis)")
+        }
+    }
+    var shape = first
+    shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
+    let out = Tensor(uninitializedShape: shape)
+    let outer = first[..<axis].reduce(1, *)
+    let inner = first[(axis + 1)...].reduce(1, *)
+    // Tensors keep their storage alive; pointers stay valid for the call.
+    let parts = inputs.map { (pointer: UnsafePointer($0.storage.pointer), axisSize: $0.shape[axis]) }
+    VisionKernels.concatenate(parts, output: out.storage.pointer, outer: outer, inner: inner)
+    withExtendedLifetime(inputs) {}
+    return out
+}

@@ -1,0 +1,137 @@
+import VisionCore
+
+/// torchvision's mobilenet_v3_large `features` (17 modules), batch norms folded.
+/// For detection it returns the outputs of module 13 ([N,160,H/32,W/32]) and
+/// module 16 ([N,960,H/32,W/32]).
+struct MobileNetV3LargeBody {
+    /// One row of torchvision's _mobilenet_v3_conf("mobilenet_v3_large").
+    struct BlockSetting {
+        let inChannels: Int, kernel: Int, expanded: Int, outChannels: Int
+        let useSE: Bool, hardswish: Bool, stride: Int
+    }
+
+    static let settings: [BlockSetting] = [
+        .init(inChannels: 16, kernel: 3, expanded: 16, outChannels: 16, useSE: false, hardswish: false, stride: 1),
+        .init(inChannels: 16, kernel: 3, expanded: 64, outChannels: 24, useSE: false, hardswish: false, stride: 2),
+        .init(inChannels: 24, kernel: 3, expanded: 72, outChannels: 24, useSE: false, hardswish: false, stride: 1),
+        .init(inChannels: 24, kernel: 5, expanded: 72, outChannels: 40, useSE: true, hardswish: false, stride: 2),
+        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
+        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
+        .init(inChannels: 40, kernel: 3, expanded: 240, outChannels: 80, useSE: false, hardswish: true, stride: 2),
+        .init(inChannels: 80, kernel: 3, expanded: 200, outChannels: 80, useSE: false, hardswish: true, stride: 1),
+        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
+        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
+        .init(inChannels: 80, kernel: 3, expanded: 480, outChannels: 112, useSE: true, hardswish: true, stride: 1),
+        .init(inChannels: 112, kernel: 3, expanded: 672, outChannels: 112, useSE: true, hardswish: true, stride: 1),
+        .init(inChannels: 112, kernel: 5, expanded: 672, outChannels: 160, useSE: true, hardswish: true, stride: 2),
+        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
+        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
+    ]
+    /// Channels of the two returned maps: the last block's output and 6x that.
+    static func outChannels(_ config: ModelConfig) -> [Int] {
+        let c = adjust(settings[settings.count - 1].outChannels, config.mobilenetWidthMultiplier)
+        return [c, 6 * c]
+    }
+    /// Indices into `features` whose outputs the FPN takes.
+    static let returnedModules = [13, 16]
+
+    /// Squeeze-excitation: mean over HxW -> 1x1 conv -> ReLU -> 1x1 conv -> Hardsigmoid -> scale.
+    struct SqueezeExcitation {
+        let fc1: Conv, fc2: Conv
+        let backend: ComputeBackend
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            backend.scaleChannels(x, by: fc2(fc1(backend.globalAveragePool(x))))
+        }
+    }
+
+    /// Inverted residual: [expand 1x1] -> depthwise kxk -> [SE] -> project 1x1 (+ input).
+    struct InvertedResidual {
+        let expand: Conv?, depthwise: Conv, se: SqueezeExcitation?, project: Conv
+        let residual: Bool
+        let backend: ComputeBackend
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            var y = expand.map { $0(x) } ?? x
+            y = depthwise(y)
+            if let se { y = se(y) }
+            y = project(y)
+            return residual ? backend.add(y, x, activation: .identity) : y
+        }
+    }
+
+    let first: Conv
+    let blocks: [InvertedResidual]
+    let last: Conv
+
+    /// torchvision's _make_divisible(v, 8).
+    static func makeDivisible(_ v: Double, _ divisor: Int = 8) -> Int {
+        var newV = max(divisor, Int(v + Double(divisor) / 2) / divisor * divisor)
+        if Double(newV) < 0.9 * v { newV += divisor }
+        return newV
+    }
+
+    /// torchvision's InvertedResidualConfig.adjust_channels.
+    static func adjust(_ channels: Int, _ widthMultiplier: Double) -> Int {
+        makeDivisible(Double(channels) * widthMultiplier)
+    }
+
+    init(_ r: WeightReader, backend: ComputeBackend, prefix: String, config: ModelConfig) {
+        let eps = config.batchNormEps
+        let m = config.mobilenetWidthMultiplier
+        first = Conv.load(r, backend: backend, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps,
+                          inChannels: 3, outChannels: Self.adjust(Self.settings[0].inChannels, m), kernel: 3,
+                          stride: 2, activation: .hardswish)
+        var blocks: [InvertedResidual] = []
+        for (i, unscaled) in Self.settings.enumerated() {
+            let s = BlockSetting(
+                inChannels: Self.adjust(unscaled.inChannels, m), kernel: unscaled.kernel,
+                expanded: Self.adjust(unscaled.expanded, m), outChannels: Self.adjust(unscaled.outChannels, m),
+                useSE: unscaled.useSE, hardswish: unscaled.hardswish, stride: unscaled.stride)
+            let p = "\(prefix).\(i + 1).block"
+            let act: Activation = s.hardswish ? .hardswish : .relu
+            var j = 0
+            func next() -> String { defer { j += 1 }; return "\(p).\(j)" }
+            var expand: Conv?
+            if s.expanded != s.inChannels {
+                let q = next()
+                expand = Conv.load(r, backend: backend, conv: "\(q).0", bn: "\(q).1", bnEps: eps,
+                                   inChannels: s.inChannels, outChannels: s.expanded, kernel: 1, activation: act)
+            }
+            let dq = next()
+            let depthwise = Conv.load(r, backend: backend, conv: "\(dq).0", bn: "\(dq).1", bnEps: eps,
+                                      inChannels: s.expanded, outChannels: s.expanded, kernel: s.kernel,
+                                      stride: s.stride, groups: s.expanded, activation: act)
+            var se: SqueezeExcitation?
+            if s.useSE {
+                let q = next()
+                let squeeze = Self.makeDivisible(Double(s.expanded / 4))
+                se = SqueezeExcitation(
+                    fc1: Conv.load(r, backend: backend, conv: "\(q).fc1", inChannels: s.expanded, outChannels: squeeze,
+                                   kernel: 1, bias: true, activation: .relu),
+                    fc2: Conv.load(r, backend: backend, conv: "\(q).fc2", inChannels: squeeze, outChannels: s.expanded,
+                                   kernel: 1, bias: true, activation: .hardsigmoid),
+                    backend: backend)
+            }
+            let pq = next()
+            let project = Conv.load(r, backend: backend, conv: "\(pq).0", bn: "\(pq).1", bnEps: eps,
+                                    inChannels: s.expanded, outChannels: s.outChannels, kernel: 1)
+            blocks.append(InvertedResidual(
+                expand: expand, depthwise: depthwise, se: se, project: project,
+                residual: s.stride == 1 && s.inChannels == s.outChannels, backend: backend))
+        }
+        self.blocks = blocks
+        let lastChannels = Self.outChannels(config)
+        last = Conv.load(r, backend: backend, conv: "\(prefix).16.0", bn: "\(prefix).16.1", bnEps: eps,
+                         inChannels: lastChannels[0], outChannels: lastChannels[1], kernel: 1, activation: .hardswish)
+    }
+
+    func callAsFunction(_ image: Tensor) -> [Tensor] {
+        var x = first(image)
+        var outputs: [Tensor] = []
+        for (i, block) in blocks.enumerated() {
+            x = block(x)
+            if i + 1 == Self.returnedModules[0] { outputs.append(x) }
+        }
+        outputs.append(last(x))
+        return outputs
+    }
+}

@@ -1,0 +1,237 @@
+// RoIAlign, as torchvision's CPU forward kernel (csrc/ops/cpu/roi_align_kernel.cpp
+// and roi_align_common.h), with the same Float32 arithmetic in the same order.
+//
+// Per RoI: start = x1 * scale (- 0.5 when aligned), roi size = end - start (at least
+// 1 when not aligned), bin = size / pooled. The bilinear taps and weights of every
+// sample point are computed once per RoI and shared by all channels; a sample
+// outside [-1, H] x [-1, W] contributes 0. Output bin = sum of samples / count.
+
+import Dispatch
+import Foundation
+import VisionCore
+
+/// One feature level's geometry for the kernel. `base` points at a [N, C, H, W] tensor.
+struct RoIAlignSource {
+    let base: UnsafePointer<Float>
+    let batch: Int, channels: Int, height: Int, width: Int
+    let spatialScale: Float
+}
+
+/// torchvision `roi_align` on one feature map.
+/// - features: [N, C, H, W].
+/// - boxes: K RoIs (x1, y1, x2, y2) in input-image pixels; `batchIndices[k]` in 0..<N picks the image.
+/// - spatialScale: feature pixels per image pixel (1/stride).
+/// - samplingRatio: samples per bin along each axis; <= 0 means ceil(roi size / output size).
+/// - Returns [K, C, outputHeight, outputWidth].
+public func roiAlign(features: Tensor, boxes: Boxes, batchIndices: [Int],
+                     outputHeight: Int = 7, outputWidth: Int = 7,
+                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false) -> Tensor {
+    precondition(features.rank == 4, "roiAlign: features must be [N, C, H, W], got \(features.shape)")
+    precondition(batchIndices.count == boxes.count,
+                 "roiAlign: \(batchIndices.count) batch indices for \(boxes.count) boxes")
+    let source = RoIAlignSource(base: UnsafePointer(features.storage.pointer), batch: features.shape[0],
+                                channels: features.shape[1], height: features.shape[2], width: features.shape[3],
+                                spatialScale: spatialScale)
+    let output = Tensor(shape: [boxes.count, source.channels, outputHeight, outputWidth])
+    RoIAlignKernel.run(sources: [source], levels: nil, boxes: boxes, batchIndices: batchIndices,
+                       pooledHeight: outputHeight, pooledWidth: outputWidth,
+                       samplingRatio: samplingRatio, aligned: aligned, output: output)
+    return output
+}
+
+/// torchvision's calling form: `rois` is [K, 5], rows (batch index, x1, y1, x2, y2).
+public func roiAlign(features: Tensor, rois: Tensor, outputHeight: Int = 7, outputWidth: Int = 7,
+                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false) -> Tensor {
+    precondition(rois.rank == 2 && rois.shape[1] == 5, "roiAlign: rois must be [K, 5], got \(rois.shape)")
+    let v = rois.values
+    let k = rois.shape[0]
+    var boxes = [Float](repeating: 0, count: k * 4)
+    var batchIndices = [Int](repeating: 0, count: k)
+    for r in 0..<k {
+        let b = v[r * 5]
+        precondition(b >= 0 && b < Float(features.shape[0]), "roiAlign: batch index \(b) out of 0..<\(features.shape[0])")
+        batchIndices[r] = Int(b)  // C++ (int) truncation
+        for c in 0..<4 { boxes[r * 4 + c] = v[r * 5 + 1 + c] }
+    }
+    return roiAlign(features: features, boxes: Boxes(coordinates: boxes), batchIndices: batchIndices,
+                    outputHeight: outputHeight, outputWidth: outputWidth,
+                    spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
+}
+
+enum RoIAlignKernel {
+    /// Pools every RoI k from `sources[levels[k]]` (level 0 when `levels` is nil) into
+    /// `output[k]` ([K, C, PH, PW], zero-filled by the caller). RoIs with a level
+    /// outside `sources` keep their zeros. All sources must have the same channel count.
+    static func run(sources: [RoIAlignSource], levels: [Int]?, boxes: Boxes, batchIndices: [Int],
+                    pooledHeight: Int, pooledWidth: Int, samplingRatio: Int, aligned: Bool, output: Tensor) {
+        let k = boxes.count
+        guard k > 0, let channels = sources.first?.channels else { return }
+        precondition(output.shape == [k, channels, pooledHeight, pooledWidth],
+                     "roiAlign: output \(output.shape) does not fit \(k) RoIs x \(channels) channels")
+        for (l, s) in sources.enumerated() {
+            precondition(s.channels == channels, "roiAlign: level \(l) has \(s.channels) channels, expected \(channels)")
+        }
+        let outBase = output.storage.pointer
+        let roiStride = channels &* pooledHeight &* pooledWidth
+        boxes.coordinates.withUnsafeBufferPointer { coords in
+            let work = { (range: Range<Int>) in
+                var scratch = PreCalcBuffer()
+                defer { scratch.release() }
+                for r in range {
+                    let level = levels?[r] ?? 0
+                    guard level >= 0 && level < sources.count else { continue }
+                    let src = sources[level]
+                    let batch = batchIndices[r]
+                    precondition(batch >= 0 && batch < src.batch, "roiAlign: batch index \(batch) out of 0..<\(src.batch)")
+                    let plane = src.height &* src.width
+                    poolOne(input: src.base + batch &* channels &* plane, source: src,
+                            x1: coords[r &* 4], y1: coords[r &* 4 &+ 1], x2: coords[r &* 4 &+ 2], y2: coords[r &* 4 &+ 3],
+                            pooledHeight: pooledHeight, pooledWidth: pooledWidth, samplingRatio: samplingRatio,
+                            aligned: aligned, scratch: &scratch, output: outBase + r &* roiStride)
+                }
+            }
+            // Threads only pay off with enough work (about 4 taps per output element).
+            let chunks = k &* roiStride >= 32_768 ? min(k, 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+            if chunks <= 1 {
+                work(0..<k)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    work((c &* k / chunks)..<((c &+ 1) &* k / chunks))
+                }
+            }
+        }
+    }
+
+    /// One RoI, all channels: `input` is its image's [C, H, W], `output` its [C, PH, PW].
+    @inline(__always)
+    static func poolOne(input: UnsafePointer<Float>, source: RoIAlignSource,
+                        x1: Float, y1: Float, x2: Float, y2: Float,
+                        pooledHeight: Int, pooledWidth: Int, samplingRatio: Int, aligned: Bool,
+                        scratch: inout PreCalcBuffer, output: UnsafeMutablePointer<Float>) {
+        let scale = source.spatialScale
+        let offset: Float = aligned ? 0.5 : 0
+        let startW = x1 * scale - offset
+        let startH = y1 * scale - offset
+        let endW = x2 * scale - offset
+        let endH = y2 * scale - offset
+        var roiWidth = endW - startW
+        var roiHeight = endH - startH
+        if !aligned {
+            // std::max(size, 1): NaN stays NaN.
+            roiWidth = roiWidth < 1 ? 1 : roiWidth
+            roiHeight = roiHeight < 1 ? 1 : roiHeight
+        }
+        let binH = roiHeight / Float(pooledHeight)
+        let binW = roiWidth / Float(pooledWidth)
+        let gridH = samplingRatio > 0 ? samplingRatio : adaptiveGrid(roiHeight, pooledHeight)
+        let gridW = samplingRatio > 0 ? samplingRatio : adaptiveGrid(roiWidth, pooledWidth)
+        let count = Float(max(gridH &* gridW, 1))
+
+        let samples = pooledHeight &* pooledWidth &* gridH &* gridW
+        scratch.reserve(samples)
+        let pos = scratch.positions, wts = scratch.weights
+        fillPreCalc(height: source.height, width: source.width, pooledHeight: pooledHeight, pooledWidth: pooledWidth,
+                    startH: startH, startW: startW, binH: binH, binW: binW, gridH: gridH, gridW: gridW,
+                    positions: pos, weights: wts)
+
+        let plane = source.height &* source.width
+        let perBin = gridH &* gridW
+        let bins = pooledHeight &* pooledWidth
+        for c in 0..<source.channels {
+            let src = input + c &* plane
+            let dst = output + c &* bins
+            var p = 0
+            for bin in 0..<bins {
+                var value: Float = 0
+                for _ in 0..<perBin {
+                    let q = p &* 4
+                    value += wts[q] * src[Int(pos[q])] + wts[q &+ 1] * src[Int(pos[q &+ 1])]
+                        + wts[q &+ 2] * src[Int(pos[q &+ 2])] + wts[q &+ 3] * src[Int(pos[q &+ 3])]
+                    p &+= 1
+                }
+                dst[bin] = value / count
+            }
+        }
+    }
+
+    /// C++ `int(ceil(size / pooled))`, 0 for NaN or non-positive sizes, and capped at
+    /// `maxAdaptiveGrid` so an absurd RoI cannot ask for billions of samples (torchvision
+    /// has no cap; the cap only matters for RoIs over 256 feature pixels per bin).
+    @inline(__always)
+    static func adaptiveGrid(_ size: Float, _ pooled: Int) -> Int {
+        let g = (size / Float(pooled)).rounded(.up)
+        if g >= Float(maxAdaptiveGrid) { return maxAdaptiveGrid }
+        return g >= 1 ? Int(g) : 0
+    }
+
+    static let maxAdaptiveGrid = 256
+
+    /// roi_align_common.h pre_calc_for_bilinear_interpolate: 4 taps (pixel offsets in the
+    /// H x W plane) and 4 weights per sample, in (ph, pw, iy, ix) order.
+    @inline(__always)
+    static func fillPreCalc(height: Int, width: Int, pooledHeight: Int, pooledWidth: Int,
+                            startH: Float, startW: Float, binH: Float, binW: Float, gridH: Int, gridW: Int,
+                            positions: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>) {
+        let fh = Float(height), fw = Float(width)
+        let gh = Float(gridH), gw = Float(gridW)
+        var q = 0
+        for ph in 0..<pooledHeight {
+            for pw in 0..<pooledWidth {
+                for iy in 0..<gridH {
+                    let yy = startH + Float(ph) * binH + (Float(iy) + 0.5) * binH / gh
+                    for ix in 0..<gridW {
+                        let xx = startW + Float(pw) * binW + (Float(ix) + 0.5) * binW / gw
+                        // Written as !(inside) so NaN coordinates take the empty branch.
+                        if !(yy >= -1 && yy <= fh && xx >= -1 && xx <= fw) {
+                            for t in 0..<4 { positions[q &+ t] = 0; weights[q &+ t] = 0 }
+                            q &+= 4
+                            continue
+                        }
+                        var y = yy <= 0 ? 0 : yy
+                        var x = xx <= 0 ? 0 : xx
+                        var yLow = Int(y), xLow = Int(x)
+                        let yHigh: Int, xHigh: Int
+                        if yLow >= height &- 1 {
+                            yLow = height &- 1; yHigh = yLow; y = Float(yLow)
+                        } else {
+                            yHigh = yLow &+ 1
+                        }
+                        if xLow >= width &- 1 {
+                            xLow = width &- 1; xHigh = xLow; x = Float(xLow)
+                        } else {
+                            xHigh = xLow &+ 1
+                        }
+                        let ly = y - Float(yLow), lx = x - Float(xLow)
+                        let hy = 1 - ly, hx = 1 - lx
+                        positions[q] = Int32(truncatingIfNeeded: yLow &* width &+ xLow)
+                        positions[q &+ 1] = Int32(truncatingIfNeeded: yLow &* width &+ xHigh)
+                        positions[q &+ 2] = Int32(truncatingIfNeeded: yHigh &* width &+ xLow)
+                        positions[q &+ 3] = Int32(truncatingIfNeeded: yHigh &* width &+ xHigh)
+                        weights[q] = hy * hx
+                        weights[q &+ 1] = hy * lx
+                        weights[q &+ 2] = ly * hx
+                        weights[q &+ 3] = ly * lx
+                        q &+= 4
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per-thread scratch for the per-RoI taps: 4 positions and 4 weights per sample.
+struct PreCalcBuffer {
+    private(set) var capacity = 0
+    private(set) var positions = UnsafeMutablePointer<Int32>.allocate(capacity: 4)
+    private(set) var weights = UnsafeMutablePointer<Float>.allocate(capacity: 4)
+
+    mutating func reserve(_ samples: Int) {
+        guard samples > capacity else { return }
+        positions.deallocate(); weights.deallocate()
+        capacity = max(samples, 2 &* capacity)
+        positions = .allocate(capacity: capacity &* 4)
+        weights = .allocate(capacity: capacity &* 4)
+    }
+
+    func release() { positions.deallocate(); weights.deallocate() }
+}

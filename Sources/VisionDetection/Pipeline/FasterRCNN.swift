@@ -1,0 +1,85 @@
+import Foundation
+import VisionCore
+
+/// torchvision's GeneralizedRCNN for Faster R-CNN at inference:
+/// transform -> backbone + FPN -> RPN -> MultiScaleRoIAlign -> RoI heads -> postprocess.
+public final class FasterRCNN: @unchecked Sendable {
+    public let config: ModelConfig
+    public let backend: ComputeBackend
+    let transform: DetectionTransform
+    let backbone: BackboneWithFPN
+    let rpn: RegionProposalNetwork
+    let pooler: MultiScaleRoIAlign
+    let roiHeads: RoIHeads
+
+    /// Builds the model from a state dict, checking every key by name. The class
+    /// count and the box head's width come from the checkpoint's shapes.
+    /// - source: the file the tensors came from, named in errors.
+    public init(config: ModelConfig, tensors: [String: Tensor], source: String,
+                backend: ComputeBackend = CPUBackend()) throws {
+        let reader = WeightReader(tensors: tensors, source: source,
+                                  aliases: FeaturePyramidNetwork.keyAliases + RegionProposalNetwork.keyAliases)
+        var config = config
+        if let shape = reader.shape(of: "roi_heads.box_predictor.cls_score.weight"), shape.count == 2 {
+            config.numClasses = shape[0]
+            config.representationSize = shape[1]
+        }
+        self.config = config
+        self.backend = backend
+        transform = DetectionTransform(config: config)
+        backbone = BackboneWithFPN(reader, backend: backend, config: config)
+        rpn = RegionProposalNetwork(reader, backend: backend, config: config)
+        pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
+        roiHeads = RoIHeads(reader, backend: backend, config: config)
+        try reader.finish()
+    }
+
+    /// What the pipeline computed on the way, for parity tests and profiling.
+    public struct Trace {
+        /// Backbone body outputs (before the FPN), [N, C_l, H_l, W_l].
+        public var bodyFeatures: [Tensor] = []
+        /// FPN outputs "0".."n-1" then "pool".
+        public var fpnFeatures: [Tensor] = []
+        /// RPN proposals per image in resized-image pixels.
+        public var proposals: [Boxes] = []
+        /// The normalised, resized, padded batch [N, 3, H, W].
+        public var batch: Tensor?
+
+        public init(bodyFeatures: [Tensor] = [], fpnFeatures: [Tensor] = [], proposals: [Boxes] = [], batch: Tensor? = nil) {
+            self.bodyFeatures = bodyFeatures
+            self.fpnFeatures = fpnFeatures
+            self.proposals = proposals
+            self.batch = batch
+        }
+    }
+
+    /// Detects objects in images [3, H, W] (or [1, 3, H, W]) with values in [0, 1].
+    /// Boxes are returned in each image's original pixels.
+    public func detect(_ images: [Tensor], trace: UnsafeMutablePointer<Trace>? = nil) -> [Detections] {
+        let prepared = images.map { transform.prepare($0) }
+        let batch = transform.batch(prepared)
+        let imageSizes = prepared.map { $0.resizedSize }
+        let paddedSize = (height: batch.shape[2], width: batch.shape[3])
+
+        let body = backbone.bodyFeatures(batch)
+        let features = backbone.fpn(body)
+        let proposals = rpn(features, paddedSize: paddedSize, imageSizes: imageSizes)
+        // RoIAlign never pools from "pool" (the last FPN level).
+        let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes)
+        let (scores, deltas) = roiHeads.predict(pooled, backend: backend)
+
+        var results: [Detections] = []
+        var row = 0
+        for (i, p) in prepared.enumerated() {
+            var detections = roiHeads.postprocess(scores: scores, deltas: deltas, proposals: proposals[i],
+                                                  rowOffset: row, imageSize: imageSizes[i])
+            row += proposals[i].count
+            transform.mapToOriginal(&detections.boxes, resized: p.resizedSize, original: p.originalSize)
+            results.append(detections)
+        }
+        if let trace {
+            trace.pointee = Trace(bodyFeatures: body, fpnFeatures: features, proposals: proposals, batch: batch)
+        }
+        return results
+    }
+}

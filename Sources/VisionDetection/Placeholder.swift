@@ -1,3 +1,0 @@
-import VisionCore
-import VisionImaging
-import VisionCheckpoint

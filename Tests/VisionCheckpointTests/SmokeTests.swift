@@ -1,6 +1,0 @@
-import XCTest
-import VisionCheckpoint
-
-final class VisionCheckpointSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}

@@ -1,6 +1,0 @@
-import XCTest
-import VisionCore
-
-final class VisionCoreSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}

@@ -1,6 +1,0 @@
-import XCTest
-import VisionDetection
-
-final class VisionDetectionSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}

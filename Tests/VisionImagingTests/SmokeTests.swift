@@ -1,6 +1,0 @@
-import XCTest
-import VisionImaging
-
-final class VisionImagingSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}
