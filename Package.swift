@@ -14,7 +14,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // OpenBLAS (cblas_sgemm, openblas_set_num_threads).
@@ -32,17 +31,28 @@ let package = Package(
         // Image decode/encode, resize, box drawing.
         .target(name: "VisionImaging", dependencies: ["VisionCore", "CImageCodecs"], swiftSettings: kernelFlags),
         // .pth (zip and legacy, safe unpickler) and .safetensors readers/writers.
-        .target(name: "VisionCheckpoint", dependencies: ["VisionCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "VisionCheckpoint", dependencies: ["VisionCore"]),
         // Faster R-CNN: transform, backbones, FPN, RPN, RoI heads, post-processing.
         .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
+        // Datasets (Pascal VOC, COCO, CSV, YOLO) and evaluation (COCO AP, VOC07 mAP).
+        .target(name: "VisionData", dependencies: ["VisionCore", "VisionImaging"]),
+        // Training: backward passes, losses, matchers/samplers, SGD, checkpoints.
+        .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "vision",
-            dependencies: ["VisionDetection", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["VisionDetection", "VisionData", "VisionTraining",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
+        // End-to-end latency benchmark against PyTorch and ONNX Runtime (Tests/Benchmarks/).
+        .executableTarget(name: "vision-bench", dependencies: ["VisionDetection", "VisionKernels"], swiftSettings: kernelFlags),
         .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "VisionKernels"]),
         .testTarget(name: "VisionImagingTests", dependencies: ["VisionImaging"]),
         .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint"]),
         .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection"]),
+        .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
+        .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
+        // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
+        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -71,10 +71,10 @@ struct ZipArchiveWriter {
             appendLE(&directory, UInt32(0x0201_4b50))
             appendLE(&directory, UInt16(20))  // version made by
             appendLE(&directory, UInt16(20))  // version needed
-            appendLE(&directory, UInt16(0))
-            appendLE(&directory, UInt16(0))
-            appendLE(&directory, UInt16(0))
-            appendLE(&directory, UInt16(0x21))
+            appendLE(&directory, UInt16(0))  // flags
+            appendLE(&directory, UInt16(0))  // stored
+            appendLE(&directory, UInt16(0))  // time
+            appendLE(&directory, UInt16(0x21))  // date
             appendLE(&directory, record.crc)
             appendLE(&directory, UInt32(record.size))
             appendLE(&directory, UInt32(record.size))
@@ -90,17 +90,15 @@ struct ZipArchiveWriter {
         guard directoryOffset + directory.count < Self.classicLimit, records.count < 0xFFFF else {
             throw CheckpointError.io(file: fileName, message: "archive exceeds classic zip limits")
         }
+        let directorySize = directory.count
         appendLE(&directory, UInt32(0x0605_4b50))
-        appendLE(&directory, UInt16(0))
-        appendLE(&directory, UInt16(0))
+        appendLE(&directory, UInt16(0))  // this disk
+        appendLE(&directory, UInt16(0))  // directory disk
         appendLE(&directory, UInt16(records.count))
         appendLE(&directory, UInt16(records.count))
-        appendLE(&directory, UInt32(directory.count - 0))  // patched below
+        appendLE(&directory, UInt32(directorySize))
         appendLE(&directory, UInt32(directoryOffset))
-        appendLE(&directory, UInt16(0))
-        // The directory size excludes the 22-byte end record itself.
-        let size = UInt32(directory.count - 22)
-        withUnsafeBytes(of: size.littleEndian) { directory.replaceSubrange(directory.count - 10 ..< directory.count - 6, with: $0) }
+        appendLE(&directory, UInt16(0))  // comment length
         try output.write(directory)
     }
 }

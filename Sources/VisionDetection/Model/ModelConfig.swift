@@ -66,8 +66,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Class count including background; replaced by the checkpoint's own when it differs.
     public var numClasses: Int
-    /// "coco" for torchvision's category names, otherwise unused (checkpoints carry their own).
-    public var labels: String?
 
     public var notes: String?
     /// Published weights for this architecture, where torchvision has them.
@@ -83,7 +81,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case boxScoreThresh, boxNMSThresh, boxDetectionsPerImage, boxFgIoUThresh, boxBgIoUThresh
         case boxBatchSizePerImage, boxPositiveFraction, boxCoderWeights, roiOutputSize, roiSamplingRatio
         case fpnChannels, representationSize, resnetStemChannels, resnetWidths, resnetBlocks
-        case mobilenetWidthMultiplier, boxHeadConvChannels, numClasses, labels, notes, url, sha256Prefix
+        case mobilenetWidthMultiplier, boxHeadConvChannels, numClasses, notes, url, sha256Prefix
     }
 
     public init(from decoder: Decoder) throws {
@@ -127,7 +125,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         mobilenetWidthMultiplier = try c.decodeIfPresent(Double.self, forKey: .mobilenetWidthMultiplier) ?? 1.0
         boxHeadConvChannels = try c.decodeIfPresent([Int].self, forKey: .boxHeadConvChannels) ?? [256, 256, 256, 256]
         numClasses = try c.decode(Int.self, forKey: .numClasses)
-        labels = try c.decodeIfPresent(String.self, forKey: .labels)
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
         url = try c.decodeIfPresent(String.self, forKey: .url)
         sha256Prefix = try c.decodeIfPresent(String.self, forKey: .sha256Prefix)

@@ -1,0 +1,2 @@
+import VisionDetection
+import VisionData
