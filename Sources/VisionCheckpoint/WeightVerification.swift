@@ -114,6 +114,11 @@ public struct WeightVerificationError: Error, CustomStringConvertible {
     public var source: String
     public var report: WeightVerificationReport
 
+    public init(source: String, report: WeightVerificationReport) {
+        self.source = source
+        self.report = report
+    }
+
     public var description: String { "\(source): weights do not match the model\n" + report.summary() }
 }
 

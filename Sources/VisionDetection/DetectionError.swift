@@ -3,7 +3,6 @@ public enum DetectionError: Error, CustomStringConvertible {
     case unknownModel(name: String, searched: String)
     case badModelDefinition(file: String, reason: String)
     case cannotInferArchitecture(file: String, reason: String)
-    case weightMismatch(file: String, report: String)
     case badLabels(file: String, reason: String)
 
     public var description: String {
@@ -14,8 +13,6 @@ public enum DetectionError: Error, CustomStringConvertible {
             return "\(file): invalid model definition: \(reason)"
         case let .cannotInferArchitecture(file, reason):
             return "\(file): cannot tell the architecture from the checkpoint's keys: \(reason)"
-        case let .weightMismatch(file, report):
-            return "\(file): checkpoint does not match the model:\n\(report)"
         case let .badLabels(file, reason):
             return "\(file): \(reason)"
         }

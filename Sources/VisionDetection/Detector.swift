@@ -62,7 +62,7 @@ public final class Detector: @unchecked Sendable {
             let name = try ArchitectureInference.architecture(keys: Set(state.keys), requested: requested, source: checkpoint.path)
             config = try ModelConfig.load(name: name, from: modelDirectory)
         }
-        self.model = try FasterRCNN(config: config, tensors: state.tensors, source: checkpoint.path, backend: backend)
+        self.model = try FasterRCNN(config: config, stateDict: state, source: checkpoint.path, backend: backend)
         self.architecture = config.name
         self.checkpoint = checkpoint
         self.format = format

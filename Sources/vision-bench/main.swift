@@ -1,1 +1,161 @@
-print("vision-bench")
+// vision-bench: end-to-end Faster R-CNN latency of vision on one image, as one
+// JSON object (Tests/Benchmarks/run_benchmarks.py runs it beside PyTorch and
+// ONNX Runtime, each in its own process).
+//
+//   vision-bench --checkpoint C.safetensors --model ARCH --image IMG.png
+//                [--threads 2] [--repeats 5] [--no-profile]
+//
+// Reports: median latency of detect() over the repeats after one warm-up
+// (decode excluded), per-stage medians, detection count, peak RSS (VmHWM), the
+// FLOP/s of the backbone's convs (dense and depthwise separately, timed inside
+// each conv call) and cblas_sgemm's FLOP/s on 2048^3 at the same thread count.
+// Profiling reads the clock around each conv/linear call only; --no-profile
+// turns it off to check that it costs nothing measurable.
+
+import COpenBLAS
+import Foundation
+import VisionCore
+import VisionDetection
+import VisionImaging
+import VisionKernels
+
+struct Options {
+    var checkpoint = ""
+    var model: String?
+    var image = ""
+    var threads = 2
+    var repeats = 5
+    var profile = true
+
+    init(_ args: [String]) {
+        var i = 1
+        func value() -> String {
+            guard i + 1 < args.count else { Options.usage("missing value after \(args[i])") }
+            i += 1
+            return args[i]
+        }
+        while i < args.count {
+            switch args[i] {
+            case "--checkpoint": checkpoint = value()
+            case "--model": model = value()
+            case "--image": image = value()
+            case "--threads": threads = Int(value()) ?? 0
+            case "--repeats": repeats = Int(value()) ?? 0
+            case "--no-profile": profile = false
+            default: Options.usage("unknown argument \(args[i])")
+            }
+            i += 1
+        }
+        if checkpoint.isEmpty || image.isEmpty { Options.usage("--checkpoint and --image are required") }
+        if threads < 1 || repeats < 1 { Options.usage("--threads and --repeats must be positive") }
+    }
+
+    static func usage(_ problem: String) -> Never {
+        FileHandle.standardError.write(Data("""
+            vision-bench: \(problem)
+            usage: vision-bench --checkpoint FILE --image FILE [--model ARCH] [--threads N] [--repeats N] [--no-profile]
+
+            """.utf8))
+        exit(2)
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Peak resident set size of this process in MiB (VmHWM), NaN if unreadable.
+func peakRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) }
+        return (kb ?? .nan) / 1024
+    }
+    return .nan
+}
+
+/// cblas_sgemm GFLOP/s on n^3 at the current OpenBLAS thread count (median of 5).
+func sgemmGflops(n: Int = 2048) -> Double {
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+    let run = {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                    1, a, Int32(n), b, Int32(n), 0, c, Int32(n))
+    }
+    run()
+    let t = median((0..<5).map { _ in seconds(run) })
+    return 2 * Double(n * n * n) / t / 1e9
+}
+
+let options = Options(CommandLine.arguments)
+let backend = ProfilingBackend(threads: options.threads)
+let detector: Detector
+let image: Tensor
+do {
+    detector = try Detector(checkpoint: URL(fileURLWithPath: options.checkpoint), model: options.model, backend: backend)
+    image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: options.image)).toTensor()
+} catch {
+    FileHandle.standardError.write(Data("vision-bench: \(error)\n".utf8))
+    exit(1)
+}
+let model = detector.model
+
+// Warm-up, then the timed repeats; profiling (if on) records every timed run.
+var detections = model.detect([image])[0].count
+var times: [Double] = []
+var stageTimes: [StageTimings.Stage: [Double]] = [:]
+backend.recording = options.profile
+for _ in 0..<options.repeats {
+    var timings = StageTimings()
+    if options.profile {
+        timings.stageWillBegin = { (stage: StageTimings.Stage) in backend.stage = stage }
+    }
+    let t = seconds { detections = model.detect([image], timings: &timings)[0].count }
+    times.append(t)
+    for (stage, s) in timings.seconds { stageTimes[stage, default: []].append(s) }
+}
+backend.recording = false
+let peakRSS = peakRSSMiB()
+let sgemm = sgemmGflops()
+
+let runs = Double(options.repeats)
+var stages: [String: Double] = [:]
+for stage in StageTimings.Stage.allCases { stages[stage.rawValue] = median(stageTimes[stage] ?? []) }
+var report: [String: Any] = [
+    "runtime": "vision", "arch": detector.architecture, "image": (options.image as NSString).lastPathComponent,
+    "image_size": [image.shape[image.rank - 2], image.shape[image.rank - 1]],
+    "threads": options.threads, "median_s": median(times), "times_s": times,
+    "peak_rss_mb": peakRSS, "detections": detections, "stages_s": stages, "sgemm_gflops": sgemm,
+]
+if options.profile, let cost = backend.costs[.backbone] {
+    report["backbone_conv"] = [
+        "dense_gflop": cost.denseFlops / runs / 1e9,
+        "dense_s": cost.denseSeconds / runs,
+        "dense_gflops": cost.denseFlops / max(cost.denseSeconds, 1e-12) / 1e9,
+        "depthwise_gflop": cost.depthwiseFlops / runs / 1e9,
+        "depthwise_s": cost.depthwiseSeconds / runs,
+        "depthwise_gflops": cost.depthwiseFlops / max(cost.depthwiseSeconds, 1e-12) / 1e9,
+        "all_gflops": (cost.denseFlops + cost.depthwiseFlops) / max(cost.denseSeconds + cost.depthwiseSeconds, 1e-12) / 1e9,
+    ]
+    var perStage: [String: [String: Double]] = [:]
+    for (stage, c) in backend.costs {
+        perStage[stage.rawValue] = [
+            "conv_s": (c.denseSeconds + c.depthwiseSeconds) / runs,
+            "conv_gflop": (c.denseFlops + c.depthwiseFlops) / runs / 1e9,
+            "linear_s": c.linearSeconds / runs, "linear_gflop": c.linearFlops / runs / 1e9,
+        ]
+    }
+    report["stage_ops"] = perStage
+}
+let data = try! JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+print(String(decoding: data, as: UTF8.self))

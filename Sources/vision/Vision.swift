@@ -5,5 +5,18 @@ import VisionDetection
 struct Vision: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vision",
-        abstract: "Object detection on images and folders: predict, train, eval.")
+        abstract: "Object detection (Faster R-CNN, torchvision-compatible) on images and folders.",
+        discussion: """
+            Examples:
+              vision checkpoint download fasterrcnn_mobilenet_v3_large_320_fpn
+              vision predict photos/ --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn \\
+                  -o predictions.jsonl -d annotated/
+              vision predict photo.jpg --min-prob 0.7 -k person -k dog
+            """,
+        // SUBCOMMANDS: one file per subcommand in Sources/vision/. The lead adds
+        // TrainCommand, EvalCommand and DatasetCommand here as they land.
+        subcommands: [
+            PredictCommand.self,
+            CheckpointCommand.self,
+        ])
 }

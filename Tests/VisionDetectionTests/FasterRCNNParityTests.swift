@@ -34,7 +34,7 @@ final class FasterRCNNParityTests: XCTestCase {
         let config = try ModelConfig.load(file: dir.appendingPathComponent("\(arch).json"))
         let weightsURL = dir.appendingPathComponent(expected.weights)
         let (state, _) = try loadStateDict(from: weightsURL)
-        let model = try FasterRCNN(config: config, tensors: state.tensors, source: weightsURL.path)
+        let model = try FasterRCNN(config: config, stateDict: state, source: weightsURL.path)
         let samples = try Data(contentsOf: dir.appendingPathComponent("\(arch).features.bin"))
         let sampleValues: [Float] = samples.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 

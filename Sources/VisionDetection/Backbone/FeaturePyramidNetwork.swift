@@ -21,12 +21,13 @@ struct FeaturePyramidNetwork {
         layer = inChannels.indices.map { conv("layer_blocks", $0, channels, 3) }
     }
 
-    /// Old checkpoints spell the FPN and RPN convs without the Conv2dNormActivation level.
-    static let keyAliases: [(old: String, canonical: String)] = (0..<5).flatMap { i in
+    /// Old checkpoints spell the FPN convs without the Conv2dNormActivation level:
+    /// `backbone.fpn.inner_blocks.0.weight` for `backbone.fpn.inner_blocks.0.0.weight`.
+    static let keyAliases: [String: String] = Dictionary(uniqueKeysWithValues: (0..<5).flatMap { i in
         ["inner_blocks", "layer_blocks"].flatMap { kind in
-            ["weight", "bias"].map { (old: "fpn.\(kind).\(i).\($0)", canonical: "fpn.\(kind).\(i).0.\($0)") }
+            ["weight", "bias"].map { ("backbone.fpn.\(kind).\(i).\($0)", "backbone.fpn.\(kind).\(i).0.\($0)") }
         }
-    }
+    })
 
     func callAsFunction(_ features: [Tensor]) -> [Tensor] {
         let n = features.count

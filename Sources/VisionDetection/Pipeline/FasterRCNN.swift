@@ -1,4 +1,5 @@
 import Foundation
+import VisionCheckpoint
 import VisionCore
 
 /// torchvision's GeneralizedRCNN for Faster R-CNN at inference:
@@ -15,10 +16,10 @@ public final class FasterRCNN: @unchecked Sendable {
     /// Builds the model from a state dict, checking every key by name. The class
     /// count and the box head's width come from the checkpoint's shapes.
     /// - source: the file the tensors came from, named in errors.
-    public init(config: ModelConfig, tensors: [String: Tensor], source: String,
+    public init(config: ModelConfig, stateDict: StateDict, source: String,
                 backend: ComputeBackend = CPUBackend()) throws {
-        let reader = WeightReader(tensors: tensors, source: source,
-                                  aliases: FeaturePyramidNetwork.keyAliases + RegionProposalNetwork.keyAliases)
+        let aliases = KeyAliasTable(exact: FeaturePyramidNetwork.keyAliases.merging(RegionProposalNetwork.keyAliases) { a, _ in a })
+        let reader = WeightReader(stateDict: stateDict, source: source, aliases: aliases)
         var config = config
         if let shape = reader.shape(of: "roi_heads.box_predictor.cls_score.weight"), shape.count == 2 {
             config.numClasses = shape[0]
@@ -55,19 +56,29 @@ public final class FasterRCNN: @unchecked Sendable {
 
     /// Detects objects in images [3, H, W] (or [1, 3, H, W]) with values in [0, 1].
     /// Boxes are returned in each image's original pixels.
-    public func detect(_ images: [Tensor], trace: UnsafeMutablePointer<Trace>? = nil) -> [Detections] {
+    /// - timings: when given, receives the seconds spent in each stage (added to what it holds).
+    public func detect(_ images: [Tensor], trace: UnsafeMutablePointer<Trace>? = nil,
+                       timings: UnsafeMutablePointer<StageTimings>? = nil) -> [Detections] {
+        var clock = StageClock(timings)
+        clock.begin(.transform)
         let prepared = images.map { transform.prepare($0) }
         let batch = transform.batch(prepared)
         let imageSizes = prepared.map { $0.resizedSize }
         let paddedSize = (height: batch.shape[2], width: batch.shape[3])
 
+        clock.begin(.backbone)
         let body = backbone.bodyFeatures(batch)
+        clock.begin(.fpn)
         let features = backbone.fpn(body)
+        clock.begin(.rpn)
         let proposals = rpn(features, paddedSize: paddedSize, imageSizes: imageSizes)
         // RoIAlign never pools from "pool" (the last FPN level).
+        clock.begin(.roiAlign)
         let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes)
+        clock.begin(.boxHead)
         let (scores, deltas) = roiHeads.predict(pooled, backend: backend)
 
+        clock.begin(.postprocess)
         var results: [Detections] = []
         var row = 0
         for (i, p) in prepared.enumerated() {
@@ -77,6 +88,7 @@ public final class FasterRCNN: @unchecked Sendable {
             transform.mapToOriginal(&detections.boxes, resized: p.resizedSize, original: p.originalSize)
             results.append(detections)
         }
+        clock.end()
         if let trace {
             trace.pointee = Trace(bodyFeatures: body, fpnFeatures: features, proposals: proposals, batch: batch)
         }

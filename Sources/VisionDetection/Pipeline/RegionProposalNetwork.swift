@@ -1,5 +1,6 @@
 import Foundation
 import VisionCore
+import VisionKernels
 
 /// torchvision's RPNHead + RegionProposalNetwork at inference.
 struct RegionProposalNetwork {
@@ -30,9 +31,9 @@ struct RegionProposalNetwork {
     }
 
     /// Old checkpoints spell the single RPN conv `rpn.head.conv.{weight,bias}`.
-    static let keyAliases: [(old: String, canonical: String)] = [
-        (old: "rpn.head.conv.weight", canonical: "rpn.head.conv.0.0.weight"),
-        (old: "rpn.head.conv.bias", canonical: "rpn.head.conv.0.0.bias"),
+    static let keyAliases: [String: String] = [
+        "rpn.head.conv.weight": "rpn.head.conv.0.0.weight",
+        "rpn.head.conv.bias": "rpn.head.conv.0.0.bias",
     ]
 
     let head: Head
@@ -119,12 +120,10 @@ struct RegionProposalNetwork {
 }
 
 /// Indices of the k largest values, sorted descending (ties: lower index first).
+/// A size-k heap selection (O(n log k)) rather than a full sort of every anchor.
 func topKIndices(_ values: [Float], k: Int) -> [Int] {
-    if k >= values.count {
-        return values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+    values.withUnsafeBufferPointer { p in
+        guard let base = p.baseAddress else { return [] }
+        return VisionKernels.topK(base, count: p.count, k: k).indices
     }
-    // Partial selection: a threshold from a sorted copy would cost the same; sort indices once.
-    var indices = Array(values.indices)
-    indices.sort { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-    return Array(indices.prefix(k))
 }

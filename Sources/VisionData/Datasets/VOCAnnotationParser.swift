@@ -1,0 +1,87 @@
+// Parses one Pascal VOC annotation XML with Foundation's XMLParser.
+
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The parts of a VOC annotation the readers use. Coordinates stay as written.
+struct VOCAnnotation {
+    struct Object {
+        var name: String?
+        var difficult = false
+        /// xmin, ymin, xmax, ymax; nil where missing or not a number.
+        var coordinates: [Double?] = [nil, nil, nil, nil]
+    }
+    var filename: String?
+    var width = 0
+    var height = 0
+    var objects: [Object] = []
+}
+
+enum VOCAnnotationParser {
+    /// Throws a message (without the file name) when the XML is malformed.
+    static func parse(_ data: Data) throws -> VOCAnnotation {
+        let delegate = Delegate()
+        let parser = XMLParser(data: data)
+        parser.delegate = delegate
+        guard parser.parse() else {
+            let error = parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"
+            throw DatasetError.unreadable("", reason: "malformed XML at line \(parser.lineNumber): \(error)")
+        }
+        // libxml2 accepts a document cut off inside open elements; refuse it here.
+        guard delegate.openElements == 0 else {
+            throw DatasetError.unreadable("", reason: "malformed XML: the file ends inside <\(delegate.innermostOpen)>")
+        }
+        guard delegate.sawAnnotation else {
+            throw DatasetError.unreadable("", reason: "no <annotation> element")
+        }
+        return delegate.annotation
+    }
+
+    /// Collects text of the elements of interest by their path of element names.
+    private final class Delegate: NSObject, XMLParserDelegate {
+        var annotation = VOCAnnotation()
+        var sawAnnotation = false
+        private var path: [String] = []
+        var openElements: Int { path.count }
+        var innermostOpen: String { path.last ?? "" }
+        private var text = ""
+        private var object: VOCAnnotation.Object?
+
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+                    qualifiedName: String?, attributes: [String: String] = [:]) {
+            if name == "annotation" && path.isEmpty { sawAnnotation = true }
+            path.append(name)
+            text = ""
+            // Objects nested in objects (VOC "part" elements) are not separate objects.
+            if name == "object" && path.count == 2 { object = VOCAnnotation.Object() }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let p = path
+            if p.count == 2 && name == "filename" { annotation.filename = value }
+            if p.count == 3 && p[1] == "size" {
+                if name == "width" { annotation.width = Int(Double(value) ?? 0) }
+                if name == "height" { annotation.height = Int(Double(value) ?? 0) }
+            }
+            if p.count == 3 && p[1] == "object" {
+                if name == "name" { object?.name = value }
+                if name == "difficult" { object?.difficult = (Int(value) ?? 0) != 0 }
+            }
+            if p.count == 4 && p[1] == "object" && p[2] == "bndbox",
+               let index = ["xmin", "ymin", "xmax", "ymax"].firstIndex(of: name) {
+                object?.coordinates[index] = Double(value)
+            }
+            if p.count == 2 && name == "object", let finished = object {
+                annotation.objects.append(finished)
+                object = nil
+            }
+            path.removeLast()
+            text = ""
+        }
+    }
+}

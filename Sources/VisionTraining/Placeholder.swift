@@ -1,2 +1,0 @@
-import VisionDetection
-import VisionData

@@ -1,0 +1,77 @@
+// A ComputeBackend that forwards every call to the CPU backend and, while
+// `recording` is on, adds up the FLOPs and the wall time of each conv2d and
+// linear call, attributed to the pipeline stage running at the time.
+// FLOPs count a multiply-add as 2 (ConvGeometry.flops).
+
+import Foundation
+import VisionCore
+import VisionDetection
+import VisionKernels
+
+/// FLOPs and seconds of the conv / linear calls of one stage, split by conv kind.
+struct OperationCost {
+    var denseFlops: Double = 0, denseSeconds: Double = 0, denseCalls = 0
+    var depthwiseFlops: Double = 0, depthwiseSeconds: Double = 0, depthwiseCalls = 0
+    var linearFlops: Double = 0, linearSeconds: Double = 0
+}
+
+final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
+    let cpu: CPUBackend
+    var recording = false
+    var stage: StageTimings.Stage = .transform
+    var costs: [StageTimings.Stage: OperationCost] = [:]
+
+    init(threads: Int) { cpu = CPUBackend(threads: threads) }
+
+    var name: String { "cpu (profiled)" }
+
+    private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D {
+        cpu.prepareConv2D(weight: weight, bias: bias, parameters: parameters)
+    }
+
+    func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
+        guard recording, let c = conv as? CPUPreparedConv2D else { return cpu.conv2d(input, conv, activation: activation) }
+        let start = now()
+        let out = cpu.conv2d(input, conv, activation: activation)
+        let seconds = Double(now() - start) / 1e9
+        let g = c.geometry(for: input)
+        if g.isDepthwise {
+            costs[stage, default: .init()].depthwiseFlops += g.flops
+            costs[stage, default: .init()].depthwiseSeconds += seconds
+            costs[stage, default: .init()].depthwiseCalls += 1
+        } else {
+            costs[stage, default: .init()].denseFlops += g.flops
+            costs[stage, default: .init()].denseSeconds += seconds
+            costs[stage, default: .init()].denseCalls += 1
+        }
+        return out
+    }
+
+    func prepareLinear(weight: Tensor, bias: Tensor?) -> PreparedLinear { cpu.prepareLinear(weight: weight, bias: bias) }
+
+    func linear(_ input: Tensor, _ layer: PreparedLinear, activation: Activation) -> Tensor {
+        guard recording else { return cpu.linear(input, layer, activation: activation) }
+        let start = now()
+        let out = cpu.linear(input, layer, activation: activation)
+        costs[stage, default: .init()].linearSeconds += Double(now() - start) / 1e9
+        costs[stage, default: .init()].linearFlops += 2 * Double(input.shape[0] * layer.inFeatures * layer.outFeatures)
+        return out
+    }
+
+    func maxPool2d(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
+        cpu.maxPool2d(input, kernel: kernel, stride: stride, padding: padding)
+    }
+    func globalAveragePool(_ input: Tensor) -> Tensor { cpu.globalAveragePool(input) }
+    func upsampleNearest(_ input: Tensor, height: Int, width: Int) -> Tensor {
+        cpu.upsampleNearest(input, height: height, width: width)
+    }
+    func add(_ a: Tensor, _ b: Tensor, activation: Activation) -> Tensor { cpu.add(a, b, activation: activation) }
+    func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { cpu.multiply(a, b) }
+    func scaleChannels(_ input: Tensor, by scale: Tensor) -> Tensor { cpu.scaleChannels(input, by: scale) }
+    func activate(_ input: Tensor, _ activation: Activation) -> Tensor { cpu.activate(input, activation) }
+    func softmax(_ input: Tensor) -> Tensor { cpu.softmax(input) }
+    func concat(_ inputs: [Tensor], axis: Int) -> Tensor { cpu.concat(inputs, axis: axis) }
+    func topK(_ input: Tensor, k: Int) -> (values: [Float], indices: [Int]) { cpu.topK(input, k: k) }
+}

@@ -1,0 +1,158 @@
+// `vision checkpoint list|info|convert|download`: the published torchvision
+// weights and the local store, what a checkpoint file holds, format conversion.
+
+import ArgumentParser
+import Foundation
+import VisionCheckpoint
+import VisionDetection
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "List, inspect, convert and download checkpoints.",
+        discussion: "Downloads go to $VISION_HOME/checkpoints (VISION_HOME defaults to ~/.cache/vision).",
+        subcommands: [CheckpointList.self, CheckpointInfo.self, CheckpointConvert.self, CheckpointDownload.self])
+}
+
+struct CheckpointList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Show the published models, which are downloaded, and the shipped ones.")
+
+    func run() throws {
+        let directory = ModelDirectory.url
+        let published = ModelStore.published(in: directory)
+        print("Published torchvision models (store: \(ModelStore.checkpointsDirectory.path)):")
+        if published.isEmpty { print("  none (no model definitions with a url in \(directory.path))") }
+        let width = published.map(\.name.count).max() ?? 0
+        for model in published {
+            let mark = model.isDownloaded ? "downloaded" : "-"
+            print("  \(model.name.padding(toLength: width, withPad: " ", startingAt: 0))  sha256 \(model.sha256Prefix)  \(mark.padding(toLength: 10, withPad: " ", startingAt: 0))  \(model.url.absoluteString)")
+        }
+        let shipped = ModelStore.shipped(in: directory)
+        print("Shipped models (\(directory.path)):")
+        if shipped.isEmpty { print("  none") }
+        for url in shipped { print("  \(url.lastPathComponent)  \(CheckpointInfo.byteCount(of: url))") }
+    }
+}
+
+struct CheckpointInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Describe a checkpoint: architecture, classes, parameters, format, size.")
+
+    @Argument(help: ArgumentHelp("A .pth or .safetensors file.", valueName: "path"))
+    var path: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no such file: \(path)") }
+    }
+
+    func run() throws {
+        let url = URL(fileURLWithPath: path)
+        let (state, format) = try loadStateDict(from: url)
+        let architecture: String
+        if let json = state.metadata[Detector.configMetadataKey],
+           let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) {
+            architecture = config.name + " (from its metadata)"
+        } else if let name = try? ArchitectureInference.architecture(keys: Set(state.keys), requested: nil, source: path) {
+            architecture = name.hasPrefix("fasterrcnn_mobilenet_v3_large")
+                ? "fasterrcnn_mobilenet_v3_large_fpn or fasterrcnn_mobilenet_v3_large_320_fpn (same keys; choose with --model)"
+                : name
+        } else {
+            architecture = "unknown (not a torchvision Faster R-CNN state dict)"
+        }
+        // Parameters exclude batch-norm buffers, as torch's model.parameters() does.
+        let buffers = ["running_mean", "running_var", "num_batches_tracked"]
+        let parameters = state.keys.filter { key in !buffers.contains { key.hasSuffix("." + $0) } }
+            .reduce(0) { $0 + (state[$1]?.shape.reduce(1, *) ?? 0) }
+
+        print("file:          \(path)")
+        print("format:        \(format.rawValue), \(CheckpointInfo.byteCount(of: url))")
+        print("architecture:  \(architecture)")
+        if let classifier = state["roi_heads.box_predictor.cls_score.weight"], classifier.rank == 2 {
+            let count = classifier.shape[0]
+            let names = (try? Detector.classNames(metadata: state.metadata, numClasses: count, source: path)) ?? []
+            let real = ClassFilter.validNames(names)
+            let shown = real.prefix(8).joined(separator: ", ") + (real.count > 8 ? ", ... (\(real.count) named)" : "")
+            print("classes:       \(count) including background: \(shown)")
+        }
+        print("parameters:    \(CheckpointInfo.grouped(parameters)) in \(state.count) tensors")
+        if !state.metadata.isEmpty { print("metadata:      \(state.metadata.keys.sorted().joined(separator: ", "))") }
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
+    }
+
+    static func byteCount(of url: URL) -> String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let mib = Double(size) / 1_048_576
+        return mib >= 1 ? String(format: "%.1f MiB (%lld bytes)", mib, size) : "\(size) bytes"
+    }
+}
+
+struct CheckpointConvert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert", abstract: "Convert between .pth and .safetensors (chosen by the output's extension).")
+
+    @Argument(help: ArgumentHelp("The checkpoint to read (.pth or .safetensors).", valueName: "in"))
+    var input: String
+    @Argument(help: ArgumentHelp("The file to write: .safetensors, or .pth/.pt.", valueName: "out"))
+    var output: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("no such file: \(input)") }
+        guard ["safetensors", "pth", "pt"].contains((output as NSString).pathExtension.lowercased()) else {
+            throw ValidationError("cannot tell the output format of \(output): use a .safetensors, .pth or .pt name")
+        }
+        let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
+        let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
+        guard a != b else { throw ValidationError("the output would overwrite the input (\(input))") }
+    }
+
+    func run() throws {
+        let (state, format) = try loadStateDict(from: URL(fileURLWithPath: input))
+        let destination = URL(fileURLWithPath: output)
+        // Written beside the destination, then renamed: a failed run leaves no half file.
+        let temporary = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).part-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        if (output as NSString).pathExtension.lowercased() == "safetensors" {
+            try saveSafetensors(state, to: temporary, metadata: state.metadata)
+        } else {
+            if !state.metadata.isEmpty {
+                Standard.error("note: .pth has no place for the safetensors metadata (\(state.metadata.keys.sorted().joined(separator: ", "))); it is dropped")
+            }
+            try savePth(state, to: temporary)
+        }
+        try AtomicFile.replace(destination, with: temporary)
+        print("\(input) (\(format.rawValue), \(state.count) tensors) -> \(output) (\(CheckpointInfo.byteCount(of: destination)))")
+    }
+}
+
+enum AtomicFile {
+    /// rename(2): the destination is either the old file or the complete new one.
+    static func replace(_ destination: URL, with temporary: URL) throws {
+        guard rename(temporary.path, destination.path) == 0 else {
+            throw CheckpointCommandError.io(path: destination.path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+enum CheckpointCommandError: Error, CustomStringConvertible {
+    case io(path: String, reason: String)
+    case unknownModel(name: String, known: [String])
+    case download(url: String, reason: String)
+    case checksum(url: String, expected: String, actual: String)
+
+    var description: String {
+        switch self {
+        case let .io(path, reason): return "\(path): \(reason)"
+        case let .unknownModel(name, known):
+            return "unknown model '\(name)'; downloadable: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
+        case let .download(url, reason): return "\(url): download failed: \(reason)"
+        case let .checksum(url, expected, actual):
+            return "\(url): checksum mismatch: SHA-256 \(actual) does not start with \(expected); nothing was kept"
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// `vision eval`: COCO AP/AR (pycocotools' COCOeval, bbox), per-class AP50 and
+// VOC07 mAP of detections on a dataset split, either read from a `vision
+// predict` JSON Lines file or produced here by running a checkpoint.
+
+import ArgumentParser
+import Foundation
+import VisionCore
+import VisionData
+import VisionDetection
+import VisionImaging
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score detections on a dataset split: COCO AP/AR, per-class AP50, VOC07 mAP.",
+        discussion: """
+            With --predictions, images are matched to the dataset by file name (basename) and classes by \
+            name. With --checkpoint (or neither option: the shipped default model), the model runs on the \
+            split's images keeping up to 100 detections per image at any score, as COCO evaluation expects.
+            """)
+
+    @Option(help: ArgumentHelp("The dataset folder or annotation file (see `vision dataset inspect --help`).", valueName: "path"))
+    var dataset: String
+
+    @Option(help: "The split to score (default: test, or the only split).")
+    var split: String?
+
+    @Option(help: ArgumentHelp("JSON Lines written by `vision predict` to score.", valueName: "file"))
+    var predictions: String?
+
+    @Option(help: ArgumentHelp("A .pth or .safetensors checkpoint, or a downloaded model's name, to run on the split.", valueName: "path|name"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two.", valueName: "name"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "file"))
+    var output: String?
+
+    @Option(help: "Worker threads for the model (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if predictions != nil && (checkpoint != nil || model != nil) {
+            throw ValidationError("use either --predictions or --checkpoint/--model, not both")
+        }
+        if let model, !ModelConfig.names.contains(model) {
+            throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func run() throws {
+        // Saved predictions need no pixels; running the model does.
+        let data = try DetectionDataset.load(from: URL(fileURLWithPath: dataset), requireImages: predictions == nil)
+        let splitName = try split ?? data.defaultEvaluationSplit()
+        let records = try data.records(split: splitName)
+        if !data.problems.isEmpty {
+            warn("\(data.problems.count) dataset problem(s) skipped (see `vision dataset inspect \(dataset)`)")
+        }
+        let images: [EvaluationImage]
+        if let predictions {
+            images = try scorePredictions(file: predictions, records: records, classes: data.classes)
+        } else {
+            images = try runModel(records: records, classes: data.classes)
+        }
+        let metrics = DetectionMetrics.evaluate(images, classes: data.classes).metrics
+        print("\(data.format.rawValue) dataset \(dataset), split \(splitName): \(records.count) images, "
+              + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections")
+        print(metrics.table(classes: data.classes))
+        if let output {
+            do {
+                try metrics.jsonData().write(to: URL(fileURLWithPath: output))
+            } catch {
+                throw ValidationError("\(output): cannot write the metrics (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    private func scorePredictions(file: String, records: [DetectionRecord], classes: [String]) throws -> [EvaluationImage] {
+        let lines = try PredictionFile.read(URL(fileURLWithPath: file))
+        let matched = PredictionFile.match(lines, records: records, classes: classes)
+        if matched.images.count == matched.imagesWithoutPredictions.count && !records.isEmpty {
+            throw ValidationError("\(file): no line names an image of the split (images are matched by file name)")
+        }
+        if !matched.imagesWithoutPredictions.isEmpty {
+            warn("\(matched.imagesWithoutPredictions.count) image(s) have no line in \(file) and count as without detections, "
+                 + "e.g. \(matched.imagesWithoutPredictions.prefix(3).joined(separator: ", "))")
+        }
+        if !matched.unmatchedFiles.isEmpty {
+            warn("\(matched.unmatchedFiles.count) line(s) name images outside the split and were ignored")
+        }
+        for (label, count) in matched.unknownLabels.sorted(by: { $0.key < $1.key }) {
+            warn("\(count) detection(s) labelled '\(label)', not a dataset class, were ignored")
+        }
+        return matched.images
+    }
+
+    private func runModel(records: [DetectionRecord], classes: [String]) throws -> [EvaluationImage] {
+        let resolved = try CheckpointResolver.resolve(checkpoint)
+        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
+                                    backend: CPUBackend(threads: threads))
+        let labelMap = try Self.labelMap(modelLabels: detector.labels, classes: classes, checkpoint: resolved.url.path)
+        var images: [EvaluationImage] = []
+        let start = Date()
+        for (i, record) in records.enumerated() {
+            let picture = try ImageDecoder.decode(contentsOf: record.imageURL)
+            let objects = detector.detect(picture, minProb: 0, maxDetections: 100)
+            let detections = objects.compactMap { o -> ScoredDetection? in
+                guard o.labelId < labelMap.count, let label = labelMap[o.labelId] else { return nil }
+                return ScoredDetection(box: BoundingBox(x1: Double(o.bbox[0]), y1: Double(o.bbox[1]), x2: Double(o.bbox[2]), y2: Double(o.bbox[3])),
+                                       label: label, score: Double(o.prob))
+            }
+            images.append(EvaluationImage(groundTruth: record, detections: detections))
+            if !quiet {
+                let rate = Double(i + 1) / max(Date().timeIntervalSince(start), 1e-9)
+                FileHandle.standardError.write(Data(String(format: "\r%d/%d images (%.2f img/s)", i + 1, records.count, rate).utf8))
+            }
+        }
+        if !quiet && !records.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        return images
+    }
+
+    /// Model class index -> dataset label, by name; when no name matches and the
+    /// counts agree (a checkpoint without class names), by position.
+    static func labelMap(modelLabels: [String], classes: [String], checkpoint: String) throws -> [Int?] {
+        var byName = modelLabels.map { name in classes.firstIndex(of: name).map { $0 + 1 } }
+        if byName.indices.contains(0) { byName[0] = nil }  // the background
+        if byName.contains(where: { $0 != nil }) { return byName }
+        if modelLabels.count == classes.count + 1 && !classes.isEmpty {
+            warn("the checkpoint's class names (\(modelLabels.dropFirst().prefix(3).joined(separator: ", ")), ...) match no dataset "
+                 + "class; mapping by position to \(classes.joined(separator: ", "))")
+            return [nil] + (1...classes.count).map { Optional($0) }
+        }
+        throw ValidationError("\(checkpoint): none of the model's \(modelLabels.count - 1) classes is a dataset class "
+                              + "(\(classes.joined(separator: ", ")))")
+    }
+}
+
+private func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}

@@ -1,0 +1,125 @@
+// predict's output: one JSON object per line, written by hand so the key order is
+// fixed ("file", then "objects" or "error"; in objects bbox, label, label_id, prob)
+// and floats use Swift's shortest round-trip form. Every line goes out in one
+// write(2) call, so a killed run loses at most the line being written.
+
+import Foundation
+import VisionDetection
+
+enum JSONLines {
+    static func line(file: String, objects: [DetectedObject]) -> String {
+        var s = "{\"file\": " + quoted(file) + ", \"objects\": ["
+        for (i, o) in objects.enumerated() {
+            if i > 0 { s += ", " }
+            s += "{\"bbox\": [" + o.bbox.map(number).joined(separator: ", ") + "], \"label\": " + quoted(o.label)
+            s += ", \"label_id\": \(o.labelId), \"prob\": " + number(o.prob) + "}"
+        }
+        return s + "]}"
+    }
+
+    static func line(file: String, error: String) -> String {
+        "{\"file\": " + quoted(file) + ", \"error\": " + quoted(error) + "}"
+    }
+
+    /// Shortest round-trip decimal; JSON has no NaN or infinity, so those are null.
+    static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+
+    static func quoted(_ text: String) -> String {
+        var s = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": s += "\\\""
+            case "\\": s += "\\\\"
+            case "\n": s += "\\n"
+            case "\r": s += "\\r"
+            case "\t": s += "\\t"
+            case _ where scalar.value < 0x20:
+                s += String(format: "\\u%04x", scalar.value)
+            default: s.unicodeScalars.append(scalar)
+            }
+        }
+        return s + "\""
+    }
+}
+
+/// Appends lines to a file (or standard output), one write per line.
+final class JSONLinesWriter {
+    private let handle: FileHandle
+    private let ownsHandle: Bool
+
+    /// Standard output.
+    init() {
+        handle = FileHandle.standardOutput
+        ownsHandle = false
+    }
+
+    /// `path`, truncated to `keepBytes` bytes (0: a new, empty file).
+    init(path: String, keepBytes: UInt64) throws {
+        let fm = FileManager.default
+        if keepBytes == 0 || !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: nil) else {
+                throw PredictError.output(path: path, reason: "cannot create the file")
+            }
+        }
+        do {
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.truncate(atOffset: keepBytes)
+            try handle.seekToEnd()
+        } catch {
+            throw PredictError.output(path: path, reason: error.localizedDescription)
+        }
+        ownsHandle = true
+    }
+
+    func write(_ line: String) throws {
+        do {
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            throw PredictError.output(path: ownsHandle ? "output file" : "standard output", reason: error.localizedDescription)
+        }
+    }
+
+    deinit { if ownsHandle { try? handle.close() } }
+}
+
+/// What an earlier run already wrote, for --resume.
+struct ResumeState {
+    /// The "file" values of complete, parseable lines.
+    var done: Set<String> = []
+    /// Bytes up to the end of the last good line: what is kept before appending.
+    var keepBytes: UInt64 = 0
+    /// A truncated or unparseable last line that will be rewritten.
+    var droppedPartialLine = false
+
+    /// Reads `path`; a missing file is an empty state. Stops at the first line that
+    /// is not a complete JSON object with a "file" string (a run killed mid-write).
+    static func read(path: String) throws -> ResumeState {
+        var state = ResumeState()
+        guard FileManager.default.fileExists(atPath: path) else { return state }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw PredictError.output(path: path, reason: "cannot read it to resume (\(error.localizedDescription))")
+        }
+        var start = data.startIndex
+        while start < data.endIndex {
+            guard let newline = data[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                state.droppedPartialLine = true
+                break
+            }
+            let lineData = data[start..<newline]
+            if !lineData.isEmpty {
+                guard let object = try? JSONSerialization.jsonObject(with: lineData) as? [String: Any],
+                      let file = object["file"] as? String else {
+                    state.droppedPartialLine = true
+                    break
+                }
+                state.done.insert(file)
+            }
+            start = newline + 1
+            state.keepBytes = UInt64(start - data.startIndex)
+        }
+        return state
+    }
+}

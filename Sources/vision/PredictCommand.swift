@@ -1,0 +1,142 @@
+// `vision predict PATH...`: detections for images and folders as JSON Lines,
+// one line per image, written as soon as each image is done. Bad images are
+// reported and recorded as {"file", "error"} lines; the batch goes on.
+
+import ArgumentParser
+import Foundation
+import VisionCore
+import VisionDetection
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Detect objects in images and folders; write JSON Lines.",
+        discussion: """
+            Output: one JSON object per line and image, {"file": ..., "objects": [{"bbox": [x1, y1, x2, y2], \
+            "label": ..., "label_id": ..., "prob": ...}]}, boxes in original-image pixels, objects by prob \
+            descending; {"file": ..., "error": ...} for an image that could not be read.
+
+            Folders are walked recursively in sorted order: .jpg, .jpeg and .png files are taken (any case), \
+            other files are skipped and counted in the summary. Exit status 0 when at least one image was processed.
+            """)
+
+    @Argument(help: ArgumentHelp("Images or folders of images.", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("A .pth or .safetensors checkpoint, or the name of a model fetched with `vision checkpoint download` (default: Models/default.safetensors).", valueName: "path|name"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two (the 320 MobileNet variant): \(ModelConfig.names.joined(separator: ", ")).", valueName: "name"))
+    var model: String?
+
+    @Option(name: .customLong("min-prob"), help: "Keep objects with at least this probability.")
+    var minProb: Float = 0.5
+
+    @Option(name: .customLong("max-detections"), help: "At most this many objects per image.")
+    var maxDetections: Int = 100
+
+    @Option(name: [.customShort("k"), .customLong("only-class")],
+            help: ArgumentHelp("Keep only this class (name or id; repeatable).", valueName: "class"))
+    var onlyClass: [String] = []
+
+    @Option(name: [.customShort("K"), .customLong("ignore-class")],
+            help: ArgumentHelp("Drop this class (name or id; repeatable).", valueName: "class"))
+    var ignoreClass: [String] = []
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Write the JSON Lines here (default: standard output).", valueName: "file"))
+    var output: String?
+
+    @Option(name: [.customShort("d"), .customLong("save-media-to")],
+            help: ArgumentHelp("Write a copy of each image with its boxes drawn into this folder, keeping the folder structure.", valueName: "dir"))
+    var saveMediaTo: String?
+
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Skip images already in the --output file and append the rest.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("Process only shard I of N (the images at positions I-1, I-1+N, ... of the sorted list).", valueName: "I/N"))
+    var shard: ShardSpec?
+
+    @Flag(help: "No progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("missing PATH: give one or more images or folders") }
+        if let missing = InputWalker.missing(paths).first { throw ValidationError("no such file or folder: \(missing)") }
+        guard minProb >= 0, minProb <= 1 else { throw ValidationError("--min-prob must be within 0...1, got \(minProb)") }
+        guard maxDetections >= 1 else { throw ValidationError("--max-detections must be at least 1, got \(maxDetections)") }
+        if !onlyClass.isEmpty && !ignoreClass.isEmpty {
+            throw ValidationError("--only-class and --ignore-class cannot be used together")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if resume && output == nil { throw ValidationError("--resume needs --output FILE (the file to resume)") }
+        if let model, !ModelConfig.names.contains(model) {
+            throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let resolved = try CheckpointResolver.resolve(checkpoint)
+        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
+                                    backend: CPUBackend(threads: threads))
+        let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
+
+        let collected = InputWalker.collect(paths)
+        var inputs = collected.images
+        if let shard { inputs = inputs.enumerated().filter { shard.contains(position: $0.offset) }.map(\.element) }
+        let selected = inputs.count
+
+        var resumeState = ResumeState()
+        if resume, let output {
+            resumeState = try ResumeState.read(path: output)
+            inputs.removeAll { resumeState.done.contains($0.file) }
+        }
+        let writer = try output.map { try JSONLinesWriter(path: $0, keepBytes: resumeState.keepBytes) } ?? JSONLinesWriter()
+        let media = saveMediaTo.map(AnnotatedMediaWriter.init(directory:))
+
+        let progress = ProgressReporter(total: inputs.count, quiet: quiet)
+        if resumeState.droppedPartialLine { progress.message("resume: an incomplete last line of \(output ?? "") will be rewritten") }
+        let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil)
+        defer { queue.close() }
+
+        var processed = 0, failed = 0
+        while let item = queue.take() {
+            switch item.result {
+            case let .success(ready):
+                let objects = detector.detect(prepared: ready.prepared, minProb: minProb, maxDetections: maxDetections,
+                                              keepClass: keepClass ?? { _ in true })
+                try writer.write(JSONLines.line(file: item.input.file, objects: objects))
+                if let media, let image = ready.image {
+                    do {
+                        try media.write(image, objects: objects, for: item.input)
+                    } catch {
+                        progress.message("warning: annotated copy of \(item.input.file) not written: \(error)")
+                    }
+                }
+                processed += 1
+            case let .failure(error):
+                progress.message("error: \(error)")
+                try writer.write(JSONLines.line(file: item.input.file, error: "\(error)"))
+                failed += 1
+            }
+            progress.update(done: processed + failed)
+        }
+        progress.finish()
+
+        var summary = "vision predict: \(processed) image\(processed == 1 ? "" : "s") processed, \(failed) failed"
+        if collected.skippedFiles > 0 { summary += ", \(collected.skippedFiles) non-image file\(collected.skippedFiles == 1 ? "" : "s") skipped" }
+        if let shard { summary += ", shard \(shard.index)/\(shard.count): \(selected) of \(collected.images.count) images" }
+        if resume { summary += ", \(selected - inputs.count) already done" }
+        summary += String(format: " in %.1f s", progress.elapsed)
+        if processed + failed > 0 { summary += String(format: " (%.1f img/s)", Double(processed + failed) / max(progress.elapsed, 1e-9)) }
+        Standard.error(summary)
+
+        if processed == 0 {
+            if resume && inputs.isEmpty && selected > 0 { return }  // everything was done by an earlier run
+            throw PredictError.nothingProcessed(reason: collected.images.isEmpty ? "no .jpg, .jpeg or .png files found"
+                : (selected == 0 ? "the shard holds no image" : "every image failed"))
+        }
+    }
+}

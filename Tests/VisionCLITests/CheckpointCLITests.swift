@@ -1,0 +1,147 @@
+// `vision checkpoint download|convert|info|list` end to end, downloads served by
+// a loopback HTTP server; and the SHA-256 that verifies downloads.
+
+import Foundation
+import VisionCheckpoint
+import VisionDetection
+import XCTest
+
+final class CheckpointCLITests: XCTestCase {
+    var scratch: URL!
+
+    override func setUpWithError() throws { scratch = try CLI.temporaryDirectory("checkpoint") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    func testSHA256KnownVectors() {
+        let vectors: [(String, String)] = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ]
+        for (text, expected) in vectors { XCTAssertEqual(SHA256.hex(SHA256.hash(Array(text.utf8))), expected, "'\(text)'") }
+        // One million 'a', fed in uneven chunks through both update paths.
+        var hasher = SHA256()
+        var fed = 0, step = 1
+        while fed < 1_000_000 {
+            let n = min(step, 1_000_000 - fed)
+            if step % 2 == 0 { hasher.update(Data(repeating: 0x61, count: n)) } else { hasher.update([UInt8](repeating: 0x61, count: n)) }
+            fed += n
+            step = step * 3 % 997 + 1
+        }
+        XCTAssertEqual(SHA256.hex(hasher.finalize()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// A Models folder whose 320 definition points at the loopback server.
+    func modelsFolder(url: URL, sha256Prefix: String) throws -> URL {
+        let folder = scratch.appendingPathComponent("models-\(sha256Prefix)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let source = CLI.fixtureModels.appendingPathComponent("\(CLI.fixtureModelName).json")
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+        json["url"] = url.absoluteString
+        json["sha256Prefix"] = sha256Prefix
+        try JSONSerialization.data(withJSONObject: json).write(to: folder.appendingPathComponent("\(CLI.fixtureModelName).json"))
+        return folder
+    }
+
+    func testDownloadVerifiesChecksumAndIsUsableByName() throws {
+        let body = try Data(contentsOf: CLI.fixtureCheckpoint)
+        let prefix = String(SHA256.hex(SHA256.hash(body)).prefix(8))
+        let fileName = "/\(CLI.fixtureModelName)-\(prefix).pth"
+        let server = try LocalHTTPServer(files: [fileName: body])
+        defer { server.stop() }
+        let home = scratch.appendingPathComponent("home")
+        let env = CLI.environment(models: try modelsFolder(url: server.url(fileName), sha256Prefix: prefix), home: home)
+
+        let listed = try CLI.run(["checkpoint", "list"], environment: env, scratch: scratch)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains(CLI.fixtureModelName) && listed.stdout.contains(prefix), listed.stdout)
+
+        let result = try CLI.run(["checkpoint", "download", CLI.fixtureModelName], environment: env, scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let stored = home.appendingPathComponent("checkpoints\(fileName)")
+        XCTAssertEqual(try Data(contentsOf: stored), body, "stored bytes differ from the served ones")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: stored.deletingLastPathComponent().path)
+        XCTAssertEqual(leftovers, [stored.lastPathComponent], "temporary files left behind")
+
+        let listedAfter = try CLI.run(["checkpoint", "list"], environment: env, scratch: scratch)
+        XCTAssertTrue(listedAfter.stdout.contains("downloaded"), listedAfter.stdout)
+
+        // The name now resolves to the store, and implies the 320 variant.
+        let image = CLI.fixtureModels.appendingPathComponent("pets.png").path
+        let predicted = try CLI.run(["predict", image, "--checkpoint", CLI.fixtureModelName, "--quiet"], environment: env, scratch: scratch)
+        XCTAssertEqual(predicted.status, 0, predicted.stderr)
+        XCTAssertEqual(try CLI.records(predicted.stdout).map(\.file), [image])
+    }
+
+    func testDownloadChecksumMismatchLeavesNothing() throws {
+        let body = try Data(contentsOf: CLI.fixtureCheckpoint)
+        let server = try LocalHTTPServer(files: ["/model-00000000.pth": body])
+        defer { server.stop() }
+        let home = scratch.appendingPathComponent("home")
+        let env = CLI.environment(models: try modelsFolder(url: server.url("/model-00000000.pth"), sha256Prefix: "00000000"), home: home)
+        let result = try CLI.run(["checkpoint", "download", CLI.fixtureModelName, "--quiet"], environment: env, scratch: scratch)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("checksum mismatch"), result.stderr)
+        let store = home.appendingPathComponent("checkpoints").path
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? [], [], "files left in the store")
+
+        // A missing file (HTTP 404) fails the same way, leaving nothing.
+        let missing = CLI.environment(models: try modelsFolder(url: server.url("/gone.pth"), sha256Prefix: "12345678"), home: home)
+        let notFound = try CLI.run(["checkpoint", "download", CLI.fixtureModelName], environment: missing, scratch: scratch)
+        XCTAssertNotEqual(notFound.status, 0)
+        XCTAssertTrue(notFound.stderr.contains("HTTP 404"), notFound.stderr)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? [], [])
+
+        let unknown = try CLI.run(["checkpoint", "download", "yolo"], environment: env, scratch: scratch)
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown model 'yolo'"), unknown.stderr)
+    }
+
+    func testConvertRoundTripKeepsEveryTensor() throws {
+        let env = CLI.environment(home: scratch)
+        let pth = scratch.appendingPathComponent("model.pth"), back = scratch.appendingPathComponent("back.safetensors")
+        for (input, output) in [(CLI.fixtureCheckpoint, pth), (pth, back)] {
+            let result = try CLI.run(["checkpoint", "convert", input.path, output.path], environment: env, scratch: scratch)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let (original, _) = try loadStateDict(from: CLI.fixtureCheckpoint)
+        let (viaPth, pthFormat) = try loadStateDict(from: pth)
+        let (roundTrip, format) = try loadStateDict(from: back)
+        XCTAssertEqual(pthFormat, .pthZip)
+        XCTAssertEqual(format, .safetensors)
+        XCTAssertEqual(Set(roundTrip.keys), Set(original.keys))
+        XCTAssertEqual(Set(viaPth.keys), Set(original.keys))
+        var maxDiff: Float = 0
+        for key in original.keys {
+            let a = original[key]!, b = try XCTUnwrap(roundTrip[key])
+            XCTAssertEqual(a.shape, b.shape, key)
+            for i in 0..<a.count { maxDiff = max(maxDiff, abs(a[flat: i] - b[flat: i])) }
+        }
+        print("convert round trip: \(original.count) tensors, max difference \(maxDiff)")
+        XCTAssertEqual(maxDiff, 0)
+
+        let bad = try CLI.run(["checkpoint", "convert", CLI.fixtureCheckpoint.path, scratch.appendingPathComponent("x.bin").path],
+                              environment: env, scratch: scratch)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("Error:"), bad.stderr)
+    }
+
+    func testInfoDescribesTheCheckpoint() throws {
+        let result = try CLI.run(["checkpoint", "info", CLI.fixtureCheckpoint.path], environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (state, _) = try loadStateDict(from: CLI.fixtureCheckpoint)
+        let buffers = ["running_mean", "running_var", "num_batches_tracked"]
+        let parameters = state.keys.filter { k in !buffers.contains { k.hasSuffix("." + $0) } }.reduce(0) { $0 + state[$1]!.count }
+        var digits = String(parameters), grouped = ""
+        while digits.count > 3 { grouped = "," + digits.suffix(3) + grouped; digits.removeLast(3) }
+        grouped = digits + grouped
+        print(result.stdout)
+        for expected in ["format:        safetensors", "architecture:  fasterrcnn_mobilenet_v3_large_fpn or fasterrcnn_mobilenet_v3_large_320_fpn",
+                         "classes:       91 including background: person, bicycle", "parameters:    \(grouped) in"] {
+            XCTAssertTrue(result.stdout.contains(expected), "missing '\(expected)' in:\n\(result.stdout)")
+        }
+        let missing = try CLI.run(["checkpoint", "info", "/no/such.pth"], environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertNotEqual(missing.status, 0)
+    }
+}
