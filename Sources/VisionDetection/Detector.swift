@@ -66,10 +66,12 @@ public final class Detector: @unchecked Sendable {
         self.architecture = config.name
         self.checkpoint = checkpoint
         self.format = format
-        self.labels = try Detector.labels(metadata: state.metadata, numClasses: model.config.numClasses, source: checkpoint.path)
+        self.labels = try Detector.classNames(metadata: state.metadata, numClasses: model.config.numClasses, source: checkpoint.path)
     }
 
-    static func labels(metadata: [String: String], numClasses: Int, source: String) throws -> [String] {
+    /// Class names (index 0 the background) a checkpoint's metadata and class count
+    /// imply: `vision.classes` metadata, else COCO's for 91 classes, else `class_<i>`.
+    public static func classNames(metadata: [String: String], numClasses: Int, source: String) throws -> [String] {
         if let json = metadata[classesMetadataKey] {
             guard let names = try? JSONDecoder().decode([String].self, from: Data(json.utf8)), names.count == numClasses else {
                 throw DetectionError.badLabels(file: source, reason: "metadata \(classesMetadataKey) is not a list of \(numClasses) class names")

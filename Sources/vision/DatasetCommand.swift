@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import VisionData
 
-struct Dataset: ParsableCommand {
+struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Inspect detection datasets (Pascal VOC, COCO JSON, CSV, YOLO).",

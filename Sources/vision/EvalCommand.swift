@@ -9,7 +9,7 @@ import VisionData
 import VisionDetection
 import VisionImaging
 
-struct Eval: ParsableCommand {
+struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score detections on a dataset split: COCO AP/AR, per-class AP50, VOC07 mAP.",
@@ -73,9 +73,9 @@ struct Eval: ParsableCommand {
         print(metrics.table(classes: data.classes))
         if let output {
             do {
-                try metrics.jsonData().write(to: URL(fileURLWithPath: output))
+                try (metrics.jsonData() + Data("\n".utf8)).write(to: URL(fileURLWithPath: output))
             } catch {
-                throw ValidationError("\(output): cannot write the metrics (\(error.localizedDescription))")
+                throw EvalError(message: "\(output): cannot write the metrics (\(error.localizedDescription))")
             }
         }
     }
@@ -84,7 +84,7 @@ struct Eval: ParsableCommand {
         let lines = try PredictionFile.read(URL(fileURLWithPath: file))
         let matched = PredictionFile.match(lines, records: records, classes: classes)
         if matched.images.count == matched.imagesWithoutPredictions.count && !records.isEmpty {
-            throw ValidationError("\(file): no line names an image of the split (images are matched by file name)")
+            throw EvalError(message: "\(file): no line names an image of the split (images are matched by file name)")
         }
         if !matched.imagesWithoutPredictions.isEmpty {
             warn("\(matched.imagesWithoutPredictions.count) image(s) have no line in \(file) and count as without detections, "
@@ -135,9 +135,15 @@ struct Eval: ParsableCommand {
                  + "class; mapping by position to \(classes.joined(separator: ", "))")
             return [nil] + (1...classes.count).map { Optional($0) }
         }
-        throw ValidationError("\(checkpoint): none of the model's \(modelLabels.count - 1) classes is a dataset class "
+        throw EvalError(message: "\(checkpoint): none of the model's \(modelLabels.count - 1) classes is a dataset class "
                               + "(\(classes.joined(separator: ", ")))")
     }
+}
+
+/// A failure found while running (not a usage mistake), printed without the usage text.
+struct EvalError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 private func warn(_ message: String) {

@@ -13,10 +13,11 @@ struct Vision: ParsableCommand {
                   -o predictions.jsonl -d annotated/
               vision predict photo.jpg --min-prob 0.7 -k person -k dog
             """,
-        // SUBCOMMANDS: one file per subcommand in Sources/vision/. The lead adds
-        // TrainCommand, EvalCommand and DatasetCommand here as they land.
+        // One file per subcommand in Sources/vision/.
         subcommands: [
             PredictCommand.self,
             CheckpointCommand.self,
+            EvalCommand.self,
+            DatasetCommand.self,
         ])
 }

@@ -22,7 +22,9 @@ What the data exercises:
   - 5 images carry 110..160 detections (maxDets 1/10/100 all matter);
   - score ties are DELIBERATELY included: scores are rounded to 2 decimals, so
     pycocotools' stable mergesort order (image id, then file order) decides;
-  - crowd-free (iscrowd = 0 everywhere).
+  - the main fixture is crowd-free (iscrowd = 0 everywhere); a second, smaller
+    one (gt_crowd.json, predictions_crowd.jsonl, expected_crowd.json: 16
+    images, 15% of GT iscrowd = 1) exercises crowd matching and ignoring.
 GT coordinates are integers so x + w and x2 - x1 are exact in float64.
 """
 import json
@@ -63,13 +65,18 @@ def jitter(box, rng, amount):
 
 
 def main():
-    rng = np.random.default_rng(20240611)
-    pyrng = random.Random(7)
+    make("", seed=20240611, num_images=40, crowd_prob=0.0)
+    make("_crowd", seed=99, num_images=16, crowd_prob=0.15)
+
+
+def make(suffix, seed, num_images, crowd_prob):
+    rng = np.random.default_rng(seed)
+    pyrng = random.Random(seed)
     os.makedirs(OUT, exist_ok=True)
-    image_ids = sorted(int(v) for v in rng.choice(np.arange(1, 400), size=40, replace=False))
+    image_ids = sorted(int(v) for v in rng.choice(np.arange(1, 400), size=num_images, replace=False))
     no_gt = set(image_ids[2:8])
     no_dt = set(image_ids[6:12])  # image_ids[6:8] have neither
-    many_dt = set(image_ids[20:25])
+    many_dt = set(image_ids[12:17])
     gt_cats = [1, 3, 7, 10]
     dt_cats = [1, 3, 7, 12]  # fish (10) never detected; horse (12) never in GT
     names = dict(CATEGORIES)
@@ -84,8 +91,9 @@ def main():
                 box = rand_box(rng)
                 cat = int(rng.choice(gt_cats))
                 area = round(box[2] * box[3] * float(rng.uniform(0.6, 1.0)), 1)
+                crowd = int(rng.uniform() < crowd_prob)
                 annotations.append({"id": ann_id, "image_id": img_id, "category_id": cat, "bbox": box,
-                                    "area": area, "iscrowd": 0})
+                                    "area": area, "iscrowd": crowd})
                 gts.append((box, cat))
                 ann_id += 1
         if img_id in no_dt:
@@ -112,9 +120,9 @@ def main():
     pyrng.shuffle(lines)
     gt = {"images": images, "annotations": annotations,
           "categories": [{"id": i, "name": n} for i, n in CATEGORIES]}
-    with open(os.path.join(OUT, "gt.json"), "w") as f:
+    with open(os.path.join(OUT, "gt.json".replace(".", suffix + ".", 1)), "w") as f:
         json.dump(gt, f, separators=(",", ":"))
-    with open(os.path.join(OUT, "predictions.jsonl"), "w") as f:
+    with open(os.path.join(OUT, "predictions.jsonl".replace(".", suffix + ".", 1)), "w") as f:
         for line in lines:
             f.write(json.dumps(line, separators=(",", ":")) + "\n")
 
@@ -128,7 +136,7 @@ def main():
             x1, y1, x2, y2 = o["bbox"]
             results.append({"image_id": img_id, "category_id": name_to_id[o["label"]],
                             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": o["prob"]})
-    coco_gt = COCO(os.path.join(OUT, "gt.json"))
+    coco_gt = COCO(os.path.join(OUT, "gt.json".replace(".", suffix + ".", 1)))
     coco_dt = coco_gt.loadRes(results)
     ev = COCOeval(coco_gt, coco_dt, "bbox")
     ev.evaluate()
@@ -153,7 +161,7 @@ def main():
         "recThrs": ev.params.recThrs.tolist(),
         "num_images": len(images), "num_gt": len(annotations), "num_detections": len(results),
     }
-    with open(os.path.join(OUT, "expected.json"), "w") as f:
+    with open(os.path.join(OUT, "expected.json".replace(".", suffix + ".", 1)), "w") as f:
         json.dump(expected, f, indent=1)
     print("VOC07 mAP", voc_map, voc_per_class)
 
@@ -166,11 +174,13 @@ def voc07(gt, lines, file_to_id, ovthresh=0.5):
     detection takes the max-IoU GT of its image and class; IoU > 0.5 on an
     unclaimed, non-difficult GT is a TP, on a claimed one a FP; below, a FP.
     11-point AP over recall levels np.arange(0, 1.1, 0.1). Classes with no GT
-    are left out of the mean. (COCO GT has no "difficult" flag: all count.)"""
-    gt_by = {}
+    are left out of the mean. COCO GT has no "difficult" flag; crowd GT plays
+    its part (not a positive; a detection on it is neither TP nor FP)."""
+    gt_by, difficult_by = {}, {}
     for a in gt["annotations"]:
         x, y, w, h = a["bbox"]
         gt_by.setdefault((a["image_id"], a["category_id"]), []).append([x, y, x + w, y + h])
+        difficult_by.setdefault((a["image_id"], a["category_id"]), []).append(bool(a["iscrowd"]))
     dets = {}
     for line in sorted(lines, key=lambda l: file_to_id[os.path.basename(l["file"])]):
         img_id = file_to_id[os.path.basename(line["file"])]
@@ -178,7 +188,7 @@ def voc07(gt, lines, file_to_id, ovthresh=0.5):
             dets.setdefault(o["label"], []).append((img_id, o["prob"], o["bbox"]))
     aps = {}
     for cat_id, name in CATEGORIES:
-        npos = sum(len(v) for (i, c), v in gt_by.items() if c == cat_id)
+        npos = sum(v.count(False) for (i, c), v in difficult_by.items() if c == cat_id)
         if npos == 0:
             continue
         d = dets.get(name, [])
@@ -204,6 +214,8 @@ def voc07(gt, lines, file_to_id, ovthresh=0.5):
                 ovmax = np.max(overlaps)
                 jmax = int(np.argmax(overlaps))
             if ovmax > ovthresh:
+                if difficult_by[(img_id, cat_id)][jmax]:
+                    continue
                 flags = claimed.setdefault(img_id, [False] * len(bbgt))
                 if not flags[jmax]:
                     tp[n] = 1.0

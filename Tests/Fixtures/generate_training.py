@@ -15,6 +15,10 @@ Sections:
   chain_*  conv2d(3->4, 3x3, pad 1) -> relu -> roi_align(3x3, scale 1/2, sampling 2)
            -> flatten -> linear(36->6), loss = sum(out * chain_weights); gradients
            of the loss w.r.t. the input and every parameter.
+  step_*   one full training step (model.train(), losses summed, backward) of the
+           reduced-width mobilenet_v3_large_fpn fixture model on pets.png and
+           hot_dog_gray.png with GT boxes: the four losses, the sampler's recorded
+           permutations and the gradients of a few parameters.
 """
 import json
 import os
@@ -178,6 +182,53 @@ put("chain_loss", loss.reshape(1))
 for name, t in [("x", x), ("conv_w", conv_w), ("conv_b", conv_b), ("lin_w", lin_w), ("lin_b", lin_b)]:
     put(f"chain_grad_{name}", t.grad)
 params["chain"] = {"spatial_scale": 0.5, "sampling_ratio": 2, "output_size": 3, "padding": 1}
+
+# ---- 4. One full Faster R-CNN training step on the fixture model -------------
+# The reduced-width mobilenet_v3_large_fpn of Tests/Fixtures/model (FrozenBatchNorm2d
+# everywhere), model.train(), two images (different sizes, so the batch is padded)
+# with GT boxes; every randperm of the RPN and RoI samplers is recorded (step_perm_<k>).
+# Losses summed, backward; gradients of a few parameters in step_grad_<key>.
+import sys  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generate_model import build, load_rgb  # noqa: E402
+
+step_model = build("fasterrcnn_mobilenet_v3_large_fpn")
+step_model.load_state_dict(load_file(os.path.join(os.path.dirname(OUT), "model",
+                                                  "fasterrcnn_mobilenet_v3_large_fpn.safetensors")))
+step_model.train()
+step_images = [load_rgb("pets.png"), load_rgb("hot_dog_gray.png")]
+step_targets = [
+    {"boxes": torch.tensor([[20.0, 30.0, 150.0, 220.0], [140.0, 40.0, 270.0, 230.0], [100.0, 100.0, 160.0, 160.0]]),
+     "labels": torch.tensor([18, 17, 1])},
+    {"boxes": torch.tensor([[50.0, 60.0, 250.0, 200.0], [10.0, 10.0, 80.0, 90.0]]), "labels": torch.tensor([58, 3])},
+]
+step_captured = {}
+step_model.roi_heads.box_roi_pool.register_forward_hook(
+    lambda m, i, o: step_captured.__setitem__("sampled", [b.detach().clone() for b in i[1]]))
+recorded.clear()
+step_losses = step_model(step_images, step_targets)
+for i, b in enumerate(step_captured["sampled"]):
+    put(f"step_sampled_proposals_{i}", b)
+sum(step_losses.values()).backward()
+STEP_PARAMS = ["roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.bbox_pred.bias",
+               "roi_heads.box_head.fc7.weight", "rpn.head.conv.0.0.weight", "rpn.head.cls_logits.bias",
+               "rpn.head.bbox_pred.weight", "backbone.fpn.layer_blocks.0.0.weight", "backbone.fpn.inner_blocks.1.0.bias",
+               "backbone.body.0.0.weight", "backbone.body.13.block.1.0.weight", "backbone.body.4.block.2.fc1.weight"]
+named = dict(step_model.named_parameters())
+for key in STEP_PARAMS:
+    put(f"step_grad_{key}", named[key].grad)
+for i, t in enumerate(step_targets):
+    put(f"step_gt_{i}", t["boxes"])
+    put_ints(f"step_gt_labels_{i}", t["labels"])
+for name in ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"]:
+    put(f"step_{name}", step_losses[name].detach().reshape(1))
+for k, p in enumerate(recorded):
+    put_ints(f"step_perm_{k}", p)
+params["step"] = {"model": "fasterrcnn_mobilenet_v3_large_fpn", "images": ["pets.png", "hot_dog_gray.png"],
+                  "perms": len(recorded), "parameters": STEP_PARAMS}
+print("step losses", {k: float(v) for k, v in step_losses.items()})
 
 with open(os.path.join(OUT, "training.f32"), "wb") as f:
     for b in blob:

@@ -17,13 +17,14 @@ final class COCOEvalParityTests: XCTestCase {
         var num_images: Int, num_gt: Int, num_detections: Int
     }
 
-    func load() throws -> (Expected, DetectionDataset, MatchedPredictions) {
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.eval("expected.json")))
+    /// suffix "" is the crowd-free fixture, "_crowd" the one with iscrowd GT.
+    func load(_ suffix: String = "") throws -> (Expected, DetectionDataset, MatchedPredictions) {
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.eval("expected\(suffix).json")))
         // The fixture has no pixels: scoring saved predictions does not need them.
-        let dataset = try DetectionDataset.load(from: Fixtures.eval("gt.json"), requireImages: false)
+        let dataset = try DetectionDataset.load(from: Fixtures.eval("gt\(suffix).json"), requireImages: false)
         XCTAssertTrue(dataset.problems.isEmpty, "\(dataset.problems)")
-        let lines = try PredictionFile.read(Fixtures.eval("predictions.jsonl"))
-        let matched = PredictionFile.match(lines, records: try dataset.records(split: "gt"), classes: dataset.classes)
+        let lines = try PredictionFile.read(Fixtures.eval("predictions\(suffix).jsonl"))
+        let matched = PredictionFile.match(lines, records: try dataset.records(split: "gt\(suffix)"), classes: dataset.classes)
         XCTAssertEqual(matched.images.count, expected.num_images)
         XCTAssertEqual(matched.images.reduce(0) { $0 + $1.groundTruth.boxes.count }, expected.num_gt)
         XCTAssertEqual(matched.images.reduce(0) { $0 + $1.detections.count }, expected.num_detections)
@@ -39,8 +40,20 @@ final class COCOEvalParityTests: XCTestCase {
     }
 
     func testMatchesPycocotools() throws {
-        let (expected, dataset, matched) = try load()
+        try compareWithPycocotools("")
+    }
+
+    func testMatchesPycocotoolsWithCrowds() throws {
+        let (_, dataset, _) = try load("_crowd")
+        let crowd = try dataset.records(split: "gt_crowd").reduce(0) { $0 + $1.isCrowd.filter { $0 }.count }
+        XCTAssertEqual(crowd, 8)
+        try compareWithPycocotools("_crowd")
+    }
+
+    func compareWithPycocotools(_ suffix: String) throws {
+        let (expected, dataset, matched) = try load(suffix)
         let (metrics, coco) = DetectionMetrics.evaluate(matched.images, classes: dataset.classes)
+        print("fixture expected\(suffix).json:")
 
         let statsDiff = zip(coco.stats, expected.stats).map { abs($0 - $1) }.max()!
         print("COCOeval stats max |diff| = \(statsDiff)")

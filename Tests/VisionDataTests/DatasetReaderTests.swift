@@ -67,7 +67,7 @@ final class DatasetReaderTests: XCTestCase {
     func testTensorFlowCSVLayout() throws {
         let dataset = try DetectionDataset.load(from: Fixtures.dataset("csv_tf"))
         XCTAssertEqual(dataset.classes, ["dog", "raccoon"])
-        XCTAssertEqual(Set(dataset.splits), ["train", "test"])
+        XCTAssertEqual(dataset.splits, ["train", "test"])
         XCTAssertEqual(try dataset.records(split: "train").map(\.fileName), ["r1.jpg", "r2.jpg"])
         XCTAssertEqual(try dataset.records(split: "train")[1].boxes, [])  // its only box is out of bounds
         XCTAssertEqual(try dataset.records(split: "test")[0].labels, [2, 1])

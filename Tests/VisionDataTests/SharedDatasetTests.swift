@@ -27,7 +27,7 @@ final class SharedDatasetTests: XCTestCase {
         let dataset = try DetectionDataset.load(from: root)
         XCTAssertEqual(dataset.format, .csv)
         XCTAssertEqual(dataset.classes, ["raccoon"])
-        XCTAssertEqual(Set(dataset.splits), ["train", "test"])
+        XCTAssertEqual(dataset.splits, ["train", "test"])
         let boxes = try dataset.splits.map { try dataset.records(split: $0).reduce(0) { $0 + $1.boxes.count } }.reduce(0, +)
         XCTAssertEqual(boxes + dataset.problems.filter { $0.kind != .missingImage }.count, 217, "\(dataset.problems)")
     }

@@ -14,7 +14,7 @@ enum COCOReader {
             let files = listDirectory(dir).filter { $0.pathExtension.lowercased() == "json" }
             let instances = files.filter { $0.lastPathComponent.hasPrefix("instances_") }
             let chosen = instances.isEmpty ? (dir.lastPathComponent == "annotations" ? files : []) : instances
-            if !chosen.isEmpty { return chosen.map { (splitName(of: $0), $0) } }
+            if !chosen.isEmpty { return chosen.map { (splitName(of: $0), $0) }.sorted { DetectionDataset.splitOrder($0.split, $1.split) } }
         }
         return []
     }

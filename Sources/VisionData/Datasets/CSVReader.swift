@@ -11,7 +11,7 @@ enum CSVReader {
     static func csvFiles(in root: URL) -> [(split: String, file: URL)] {
         for dir in [root, root.appendingPathComponent("data")] where isDirectory(dir) {
             let files = listDirectory(dir).filter { $0.pathExtension.lowercased() == "csv" }
-            if !files.isEmpty { return files.map { (splitName(of: $0), $0) } }
+            if !files.isEmpty { return files.map { (splitName(of: $0), $0) }.sorted { DetectionDataset.splitOrder($0.split, $1.split) } }
         }
         return []
     }

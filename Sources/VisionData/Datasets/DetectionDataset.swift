@@ -134,6 +134,12 @@ public struct DetectionDataset: Sendable {
         classes.firstIndex(of: name).map { $0 + 1 }
     }
 
+    /// Conventional splits first (train, val, trainval, test), then the rest alphabetically.
+    static func splitOrder(_ a: String, _ b: String) -> Bool {
+        let order = ["train", "val", "trainval", "test"]
+        return (order.firstIndex(of: a) ?? order.count, a) < (order.firstIndex(of: b) ?? order.count, b)
+    }
+
     /// The split to evaluate when none is named: "test" when present, else the only split.
     public func defaultEvaluationSplit() throws -> String {
         if splits.contains("test") { return "test" }

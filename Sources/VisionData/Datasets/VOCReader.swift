@@ -74,7 +74,9 @@ enum VOCReader {
                 return numbered
             })
         }
-        return DetectionDataset(format: .pascalVOC, root: root, classes: classes, splits: splits, problems: problems)
+        // Listed by file, whatever order the splits named them in.
+        let byFile = problems.enumerated().sorted { ($0.element.file, $0.offset) < ($1.element.file, $1.offset) }.map(\.element)
+        return DetectionDataset(format: .pascalVOC, root: root, classes: classes, splits: splits, problems: byFile)
     }
 
     /// Split name -> annotation ids, from ImageSets/Main/{split}.txt. Per-class files
@@ -93,10 +95,8 @@ enum VOCReader {
                 .filter { $0.pathExtension == "xml" }.map { $0.deletingPathExtension().lastPathComponent }
             return [("all", all)]
         }
-        let order = ["train", "val", "trainval", "test"]
-        let sorted = splitFiles.sorted { a, b in
-            let (sa, sb) = (a.deletingPathExtension().lastPathComponent, b.deletingPathExtension().lastPathComponent)
-            return (order.firstIndex(of: sa) ?? order.count, sa) < (order.firstIndex(of: sb) ?? order.count, sb)
+        let sorted = splitFiles.sorted {
+            DetectionDataset.splitOrder($0.deletingPathExtension().lastPathComponent, $1.deletingPathExtension().lastPathComponent)
         }
         return try sorted.map { file in
             guard let text = try? String(contentsOf: file, encoding: .utf8) else {

@@ -18,12 +18,14 @@ enum YOLOReader {
             let subfolders = listDirectory(images).filter(isDirectory)
             if !subfolders.isEmpty {
                 return subfolders.map { ($0.lastPathComponent, $0, labels.appendingPathComponent($0.lastPathComponent)) }
+                    .sorted { DetectionDataset.splitOrder($0.0, $1.0) }
             }
             return [("all", images, labels)]
         }
         return listDirectory(root).filter { dir in
             isDirectory(dir.appendingPathComponent("images")) && isDirectory(dir.appendingPathComponent("labels"))
         }.map { ($0.lastPathComponent, $0.appendingPathComponent("images"), $0.appendingPathComponent("labels")) }
+            .sorted { DetectionDataset.splitOrder($0.0, $1.0) }
     }
 
     static func load(root: URL, yaml: URL?, requireImages: Bool) throws -> DetectionDataset {

@@ -62,6 +62,16 @@ public final class FasterRCNN: @unchecked Sendable {
         var clock = StageClock(timings)
         clock.begin(.transform)
         let prepared = images.map { transform.prepare($0) }
+        clock.end()
+        return detect(prepared: prepared, trace: trace, timings: timings)
+    }
+
+    /// Runs the network on images already passed through `inputTransform.prepare`
+    /// (a batch runner prepares the next images on another thread meanwhile).
+    public func detect(prepared: [DetectionTransform.Prepared], trace: UnsafeMutablePointer<Trace>? = nil,
+                       timings: UnsafeMutablePointer<StageTimings>? = nil) -> [Detections] {
+        var clock = StageClock(timings)
+        clock.begin(.transform)
         let batch = transform.batch(prepared)
         let imageSizes = prepared.map { $0.resizedSize }
         let paddedSize = (height: batch.shape[2], width: batch.shape[3])

@@ -1,0 +1,159 @@
+// torchvision's FasterRCNN in train() mode as a trainable graph: backbone body
+// (FrozenBatchNorm2d) + FPN -> RPN head -> proposals (no gradient) -> RoI targets
+// (GT appended, sampled) -> MultiScaleRoIAlign -> box head -> the four losses, and
+// the backward pass that leaves every trainable parameter's gradient in `grad`.
+// Keys are torchvision's, so state dicts load in both directions with VisionDetection.
+
+import VisionCheckpoint
+import VisionCore
+import VisionDetection
+
+/// The four losses of one step (torchvision's loss dict) and their sum.
+public struct TrainingLosses: Sendable, Codable, Equatable {
+    public var objectness: Float
+    public var rpnBoxRegression: Float
+    public var classifier: Float
+    public var boxRegression: Float
+    public var total: Float { objectness + rpnBoxRegression + classifier + boxRegression }
+
+    public init(objectness: Float, rpnBoxRegression: Float, classifier: Float, boxRegression: Float) {
+        self.objectness = objectness
+        self.rpnBoxRegression = rpnBoxRegression
+        self.classifier = classifier
+        self.boxRegression = boxRegression
+    }
+}
+
+/// What one training step computed on the way (for parity tests and debugging).
+public final class TrainingStepTrace {
+    /// RPN proposals per image (resized-image pixels), objectness order.
+    public var proposals: [Boxes] = []
+    /// The RoIs the box head saw per image (sampled proposals + GT), ascending index order.
+    public var sampledProposals: [Boxes] = []
+    public init() {}
+}
+
+public final class TrainableFasterRCNN {
+    public let config: ModelConfig
+    public let parameters: ModelParameters
+    public let transform: DetectionTransform
+    let body: TrainableMobileNetV3Body
+    let fpn: TrainableFPN
+    let rpnHead: TrainableRPNHead
+    let boxHead: TrainableBoxHead
+    let anchorGenerator: AnchorGenerator
+    let pooler: MultiScaleRoIAlign
+    let selector: ProposalSelector
+    let rpnTargets: RPNTargetAssigner
+    let roiTargets: RoIHeadsTargetAssigner
+
+    /// Predictor keys, re-initialised when the checkpoint's class count differs.
+    public static func isPredictorKey(_ key: String) -> Bool { key.hasPrefix("roi_heads.box_predictor.") }
+
+    /// - config: the architecture; `numClasses` (background included) sets the predictor's size.
+    /// - stateDict: starting weights (torchvision names), nil to initialise from scratch as torchvision
+    ///   does. Every key must be present with its shape, except the predictor's, which is
+    ///   re-initialised when missing or of another class count.
+    /// - trainableBackboneLayers: torchvision's trainable_backbone_layers (0...6 for MobileNetV3).
+    /// - seed: drives the initialisation of whatever the state dict does not provide.
+    public init(config: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
+                trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
+        guard config.backbone == .mobilenetV3Large, config.variant == .v1 else {
+            throw TrainingModelError("training supports the mobilenet_v3_large FPN models so far, not \(config.name)")
+        }
+        guard (0...6).contains(trainableBackboneLayers) else {
+            throw TrainingModelError("trainable backbone layers must be in 0...6 for \(config.name), got \(trainableBackboneLayers)")
+        }
+        self.config = config
+        let p = ModelParameters(source: stateDict, sourceName: source, seed: seed, resettable: Self.isPredictorKey)
+        parameters = p
+        transform = DetectionTransform(config: config)
+        body = TrainableMobileNetV3Body(p, prefix: "backbone.body", config: config, trainableLayers: trainableBackboneLayers)
+        fpn = TrainableFPN(p, prefix: "backbone.fpn", inChannels: TrainableMobileNetV3Body.outChannels(config),
+                           channels: config.fpnChannels)
+        rpnHead = TrainableRPNHead(p, channels: config.fpnChannels, anchors: config.anchorsPerLocation)
+        let pooled = config.fpnChannels * config.roiOutputSize * config.roiOutputSize
+        boxHead = TrainableBoxHead(p, pooledFeatures: pooled, representation: config.representationSize,
+                                   numClasses: config.numClasses)
+        try p.finish()
+        anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
+                                          aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
+        pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
+        selector = ProposalSelector(preNMSTopN: config.rpnPreNMSTopNTrain, postNMSTopN: config.rpnPostNMSTopNTrain,
+                                    nmsThreshold: config.rpnNMSThresh, scoreThreshold: config.rpnScoreThresh)
+        rpnTargets = RPNTargetAssigner(
+            matcher: Matcher(highThreshold: config.rpnFgIoUThresh, lowThreshold: config.rpnBgIoUThresh, allowLowQualityMatches: true),
+            sampler: BalancedPositiveNegativeSampler(batchSizePerImage: config.rpnBatchSizePerImage,
+                                                     positiveFraction: config.rpnPositiveFraction))
+        let w = config.boxCoderWeights
+        roiTargets = RoIHeadsTargetAssigner(
+            matcher: Matcher(highThreshold: config.boxFgIoUThresh, lowThreshold: config.boxBgIoUThresh, allowLowQualityMatches: false),
+            sampler: BalancedPositiveNegativeSampler(batchSizePerImage: config.boxBatchSizePerImage,
+                                                     positiveFraction: config.boxPositiveFraction),
+            coder: BoxCoder(weights: (w[0], w[1], w[2], w[3])))
+    }
+
+    /// Trainable parameters in key order (what the optimizer updates).
+    public var trainableParameters: [(key: String, variable: Variable)] { parameters.trainable }
+
+    /// Every weight and frozen statistic under torchvision's keys (copies).
+    public func stateDict() -> StateDict { parameters.stateDict() }
+
+    public func zeroGrad() { for (_, v) in trainableParameters { v.zeroGrad() } }
+
+    /// One forward pass in training mode and its backward: returns the losses and leaves
+    /// d(sum of the four losses)/d(parameter) in each trainable parameter's `grad`
+    /// (accumulated onto what is there: call zeroGrad() between steps).
+    /// `permutations` feeds the RPN's, then the RoI heads' sampler, image by image,
+    /// positives then negatives, as torch.randperm is drawn.
+    public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
+                                                  trace: TrainingStepTrace? = nil) -> TrainingLosses {
+        let tape = Tape()
+        let images = Variable(batch.images)
+        let levels = fpn(body(images, tape: tape), tape: tape)
+
+        // RPN: predictions flattened to the anchors' order, proposals without gradient.
+        let heads = rpnHead(levels, tape: tape)
+        let objectness = tape.flattenPredictions(heads.map(\.0), valuesPerAnchor: 1)
+        let deltas = tape.flattenPredictions(heads.map(\.1), valuesPerAnchor: 4)
+        let featureSizes = levels.map { (height: $0.shape[2], width: $0.shape[3]) }
+        let anchors = anchorGenerator.anchors(featureSizes: featureSizes,
+                                              paddedImageSize: (batch.images.shape[2], batch.images.shape[3]))
+        let levelCounts = zip(featureSizes, anchorGenerator.anchorsPerLocation).map { $0.height * $0.width * $1 }
+        let proposals = objectness.value.withUnsafeBufferPointer { o in
+            deltas.value.withUnsafeBufferPointer { d in
+                selector(objectness: o, deltas: d, anchors: anchors, levelCounts: levelCounts, imageSizes: batch.imageSizes)
+            }
+        }
+        let targets = batch.boxes.map { rpnTargets.targets(anchors: anchors, groundTruth: $0) }
+        let rpnLoss = objectness.value.withUnsafeBufferPointer { o in
+            deltas.value.withUnsafeBufferPointer { d in
+                rpnTargets.loss(objectness: o, deltas: d, targets: targets, permutations: &permutations)
+            }
+        }
+
+        // RoI heads: sample proposals (+ GT), pool from every level but "pool", predict.
+        let samples = roiTargets.samples(proposals: proposals, groundTruth: batch.boxes,
+                                         groundTruthLabels: batch.labels, permutations: &permutations)
+        trace?.proposals = proposals
+        trace?.sampledProposals = samples.map(\.proposals)
+        let pooled = tape.multiScaleRoIAlign(Array(levels.dropLast()), boxes: samples.map(\.proposals),
+                                             imageSizes: batch.imageSizes, pooler: pooler)
+        let (classLogits, boxRegression) = boxHead(pooled, tape: tape)
+        let boxLoss = classLogits.value.withUnsafeBufferPointer { c in
+            boxRegression.value.withUnsafeBufferPointer { r in
+                fastRCNNLoss(classLogits: c, boxRegression: r, labels: samples.flatMap(\.labels),
+                             regressionTargets: samples.flatMap(\.regressionTargets), classes: config.numClasses)
+            }
+        }
+
+        tape.backward([
+            (objectness, Tensor(shape: objectness.shape, values: rpnLoss.objectnessGradient)),
+            (deltas, Tensor(shape: deltas.shape, values: rpnLoss.deltasGradient)),
+            (classLogits, Tensor(shape: classLogits.shape, values: boxLoss.classLogitsGradient)),
+            (boxRegression, Tensor(shape: boxRegression.shape, values: boxLoss.boxRegressionGradient)),
+        ])
+        return TrainingLosses(objectness: rpnLoss.objectness, rpnBoxRegression: rpnLoss.boxRegression,
+                              classifier: boxLoss.classifier, boxRegression: boxLoss.boxRegression)
+    }
+}
