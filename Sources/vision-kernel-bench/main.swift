@@ -3,7 +3,11 @@
 // cblas_sgemm GFLOP/s on 2048^3 measured in the same run.
 // GFLOP/s = 2 * Cout * Cin/groups * kH * kW * Hout * Wout * N / seconds (median).
 //
-// Usage: vision-kernel-bench [--threads N] [--tile FLOATS]
+// Then the 3x3 stride-1 convs of ResNet-50 and its FPN, im2col+sgemm against
+// Winograd F(4x4, 3x3), timed interleaved (A, B, A, B, ...) with medians; the
+// "effective GFLOP/s" of both count the direct conv's FLOPs.
+//
+// Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-block FLOATS] [--only-winograd 1]
 
 import COpenBLAS
 import Foundation
@@ -12,6 +16,8 @@ import VisionKernels
 struct BenchOptions {
     var threads = 2
     var tileFloats: Int? = nil
+    var winogradBlock: Int? = nil
+    var onlyWinograd = false
 
     init(arguments: [String]) {
         var i = 1
@@ -21,6 +27,8 @@ struct BenchOptions {
             switch (flag, value) {
             case ("--threads", let v?) where v >= 1: threads = v
             case ("--tile", let v?) where v >= 1: tileFloats = v
+            case ("--wino-block", let v?) where v >= 1: winogradBlock = v
+            case ("--only-winograd", let v?): onlyWinograd = v != 0
             default:
                 FileHandle.standardError.write("usage: vision-kernel-bench [--threads N] [--tile FLOATS]\n".data(using: .utf8)!)
                 exit(2)
@@ -130,6 +138,7 @@ let mobilenetDepthwise: [ConvCase] = [
 let options = BenchOptions(arguments: CommandLine.arguments)
 setThreadCount(options.threads)
 if let tile = options.tileFloats { convTileFloats = tile }
+if let block = options.winogradBlock { winogradBlockFloats = block }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
@@ -138,7 +147,7 @@ let benchStart = DispatchTime.now().uptimeNanoseconds
 let sgemm = sgemmGflops()
 print("threads \(options.threads), conv tile \(convTileFloats) floats")
 print("cblas_sgemm 2048x2048x2048: \(fmt(sgemm)) GFLOP/s")
-for (title, cases) in [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
+for (title, cases) in options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
                        ("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)] {
     print("\n\(title)")
     print("\(pad("conv", 28)) \(pad("out", 16)) \(pad("ms", 8)) \(pad("GFLOP/s", 8)) % sgemm")
@@ -152,4 +161,5 @@ for (title, cases) in [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50)
     let overall = totalFlops / totalSeconds / 1e9
     print("\(pad("all (flop-weighted)", 28)) \(pad("", 16)) \(pad(fmt(totalSeconds * 1e3, 2), 8)) \(pad(fmt(overall), 8)) \(fmt(100 * overall / sgemm))")
 }
+runWinogradComparison(sgemm: sgemm)
 print("\nbench wall time \(fmt(Double(DispatchTime.now().uptimeNanoseconds - benchStart) / 1e9)) s")

@@ -16,6 +16,7 @@ struct Vision: ParsableCommand {
         // One file per subcommand in Sources/vision/.
         subcommands: [
             PredictCommand.self,
+            TrainCommand.self,
             CheckpointCommand.self,
             EvalCommand.self,
             DatasetCommand.self,

@@ -18,7 +18,8 @@ Sections:
   step_*   one full training step (model.train(), losses summed, backward) of the
            reduced-width mobilenet_v3_large_fpn fixture model on pets.png and
            hot_dog_gray.png with GT boxes: the four losses, the sampler's recorded
-           permutations and the gradients of a few parameters.
+           permutations, the RPN's proposals (step_proposals_<i>), the RoIs the box
+           head saw (step_sampled_proposals_<i>) and the gradients of a few parameters.
 """
 import json
 import os
@@ -207,8 +208,12 @@ step_targets = [
 step_captured = {}
 step_model.roi_heads.box_roi_pool.register_forward_hook(
     lambda m, i, o: step_captured.__setitem__("sampled", [b.detach().clone() for b in i[1]]))
+step_model.rpn.register_forward_hook(
+    lambda m, i, o: step_captured.__setitem__("proposals", [b.detach().clone() for b in o[0]]))
 recorded.clear()
 step_losses = step_model(step_images, step_targets)
+for i, b in enumerate(step_captured["proposals"]):
+    put(f"step_proposals_{i}", b)
 for i, b in enumerate(step_captured["sampled"]):
     put(f"step_sampled_proposals_{i}", b)
 sum(step_losses.values()).backward()

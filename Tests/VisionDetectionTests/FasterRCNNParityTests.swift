@@ -80,11 +80,12 @@ final class FasterRCNNParityTests: XCTestCase {
             let reference = image.detections.map { ReferenceDetection(box: $0.box, label: $0.label, score: $0.score) }
             let m = matchDetections(expected: reference, actual: detections.references, minIoU: 0.99, maxScoreDifference: 1e-3)
             if ProcessInfo.processInfo.environment["PARITY_DEBUG"] != nil {
-                for (i, e) in reference.prefix(8).enumerated() {
-                    let best = detections.references.max { intersectionOverUnion($0.box, e.box) < intersectionOverUnion($1.box, e.box) }
-                    print("exp[\(i)] \(e.label) \(e.score) \(e.box) | ours best \(best.map { "\($0.label) \($0.score) \($0.box)" } ?? "-")")
+                for e in reference {
+                    let best = detections.references.filter { $0.label == e.label }
+                        .max { intersectionOverUnion($0.box, e.box) < intersectionOverUnion($1.box, e.box) }
+                    if let best, intersectionOverUnion(best.box, e.box) >= 0.99, abs(best.score - e.score) <= 1e-3 { continue }
+                    print("unmatched \(image.file): \(e.label) \(e.score) \(e.box) | closest \(best.map { "\($0.score) \($0.box)" } ?? "-")")
                 }
-                for (i, a) in detections.references.prefix(8).enumerated() { print("ours[\(i)] \(a.label) \(a.score) \(a.box)") }
             }
             totalExpected += reference.count
             totalReproduced += m.reproduced

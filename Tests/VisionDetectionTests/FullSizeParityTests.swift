@@ -49,6 +49,12 @@ final class FullSizeParityTests: XCTestCase {
                     let m = matchDetections(
                         expected: reference.detections.map { ReferenceDetection(box: $0.box, label: $0.label, score: $0.score) },
                         actual: ours.references, minIoU: 0.98, maxScoreDifference: 0.01)
+                    if let dump = ProcessInfo.processInfo.environment["VISION_FULL_SIZE_DUMP"] {
+                        // Our detections, for a closer look next to torchvision's.
+                        let rows = ours.references.map { ["box": $0.box.map(Double.init), "label": [Double($0.label)], "score": [Double($0.score)]] }
+                        try JSONSerialization.data(withJSONObject: rows).write(
+                            to: URL(fileURLWithPath: dump).appendingPathComponent("\(file).\(reference.file).json"))
+                    }
                     if m.reproduced < reference.detections.count {
                         print("\(file) \(reference.file): \(m.reproduced)/\(reference.detections.count) reproduced, \(m.extra) extra")
                     }

@@ -48,19 +48,36 @@ final class TrainingStepParityTests: XCTestCase {
                            labels: try f.integers("step_gt_labels_\(i)"))
         }
         let batch = TrainingBatch(samples: samples, transform: model.transform)
-        var perms = RecordedPermutations(try (0..<f.param("step", "perms")).map { try f.integers("step_perm_\($0)") })
-        let trace = TrainingStepTrace()
-        let losses = model.forwardBackward(batch, permutations: &perms, trace: trace)
+        let permutations = try (0..<f.param("step", "perms")).map { try f.integers("step_perm_\($0)") }
+        let torchProposals = try (0..<2).map { Boxes(coordinates: try f.array("step_proposals_\($0)")) }
+
+        // 1. The RPN's own proposals: top-k and NMS decide between near-tied scores, so a
+        //    handful may differ from torch's (torch float32 vs float64 differ likewise).
+        let ownTrace = TrainingStepTrace()
+        var ownPerms = RecordedPermutations(permutations)
+        let ownLosses = model.forwardBackward(batch, permutations: &ownPerms, trace: ownTrace)
         for i in 0..<2 {
-            let want = try f.array("step_sampled_proposals_\(i)")
-            let got = trace.sampledProposals[i].coordinates
-            XCTAssertEqual(got.count, want.count, "image \(i): sampled RoIs")
-            let rows = zip(stride(from: 0, to: min(got.count, want.count), by: 4), 0...).filter { o, _ in
-                (0..<4).contains { abs(got[o + $0] - want[o + $0]) > 1e-2 }
-            }.map(\.1)
-            print("image \(i): \(rows.count) of \(want.count / 4) sampled RoIs differ: \(rows.prefix(10))")
+            let got = ownTrace.proposals[i], want = torchProposals[i]
+            XCTAssertEqual(got.count, want.count, "image \(i): proposal count")
+            let same = (0..<min(got.count, want.count)).filter { r in
+                (0..<4).allSatisfy { abs(got.coordinates[r * 4 + $0] - want.coordinates[r * 4 + $0]) <= 1e-2 }
+            }.count
+            print("image \(i): \(same) of \(want.count) proposals equal torch's, in the same rank")
+            XCTAssertGreaterThanOrEqual(Double(same), 0.97 * Double(want.count), "image \(i): proposals")
         }
+        assertRelative(ownLosses.total, try ["objectness", "rpn_box_reg", "classifier", "box_reg"].map {
+            try f.array("step_loss_\($0)")[0] }.reduce(0, +), tolerance: 1e-3, "total loss with vision's own proposals")
+
+        // 2. With torch's proposals: every loss and gradient downstream must match.
+        model.zeroGrad()
+        let trace = TrainingStepTrace()
+        var perms = RecordedPermutations(permutations)
+        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace)
         XCTAssertTrue(perms.remaining.isEmpty, "the samplers must draw exactly torch's permutations")
+        for i in 0..<2 {
+            assertRelative(trace.sampledProposals[i].coordinates, try f.array("step_sampled_proposals_\(i)"),
+                           tolerance: 1e-6, "image \(i): RoIs sampled for the box head (GT appended)")
+        }
 
         assertRelative(losses.objectness, try f.array("step_loss_objectness")[0], tolerance: 1e-3, "loss_objectness")
         assertRelative(losses.rpnBoxRegression, try f.array("step_loss_rpn_box_reg")[0], tolerance: 1e-3, "loss_rpn_box_reg")

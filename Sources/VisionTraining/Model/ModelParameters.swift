@@ -50,7 +50,7 @@ public final class ModelParameters {
 
     private func loaded(_ key: String, shape: [Int]) -> Tensor? {
         guard let source else { return nil }
-        guard let t = source[key] else {
+        guard let t = source[key] ?? Self.oldSpelling(of: key).flatMap({ source[$0] }) else {
             if !resettable(key) { problems.append("missing \(key)") }
             return nil
         }
@@ -59,6 +59,18 @@ public final class ModelParameters {
             return nil
         }
         return t.copy().reshaped(shape)
+    }
+
+    /// Older torchvision checkpoints spell the single RPN conv and the FPN convs without
+    /// the Conv2dNormActivation level: rpn.head.conv.weight for rpn.head.conv.0.0.weight,
+    /// backbone.fpn.inner_blocks.0.weight for backbone.fpn.inner_blocks.0.0.weight.
+    static func oldSpelling(of key: String) -> String? {
+        if key.hasPrefix("rpn.head.conv.0.0.") { return "rpn.head.conv." + key.dropFirst("rpn.head.conv.0.0.".count) }
+        for kind in ["inner_blocks", "layer_blocks"] where key.hasPrefix("backbone.fpn.\(kind).") {
+            let parts = key.split(separator: ".")
+            if parts.count == 6, parts[4] == "0" { return parts[0..<4].joined(separator: ".") + "." + parts[5] }
+        }
+        return nil
     }
 
     /// A parameter: loaded from the source when present, else initialised.

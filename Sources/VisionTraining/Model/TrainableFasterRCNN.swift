@@ -106,8 +106,12 @@ public final class TrainableFasterRCNN {
     /// (accumulated onto what is there: call zeroGrad() between steps).
     /// `permutations` feeds the RPN's, then the RoI heads' sampler, image by image,
     /// positives then negatives, as torch.randperm is drawn.
+    /// `proposals`, when given, replaces the RPN's own (per image, resized-image pixels):
+    /// proposal selection is a chain of discrete choices (top-k, NMS) on near-tied scores,
+    /// so parity tests feed the reference's proposals to compare everything downstream exactly.
     public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
-                                                  trace: TrainingStepTrace? = nil) -> TrainingLosses {
+                                                      proposals given: [Boxes]? = nil,
+                                                      trace: TrainingStepTrace? = nil) -> TrainingLosses {
         let tape = Tape()
         let images = Variable(batch.images)
         let levels = fpn(body(images, tape: tape), tape: tape)
@@ -120,7 +124,7 @@ public final class TrainableFasterRCNN {
         let anchors = anchorGenerator.anchors(featureSizes: featureSizes,
                                               paddedImageSize: (batch.images.shape[2], batch.images.shape[3]))
         let levelCounts = zip(featureSizes, anchorGenerator.anchorsPerLocation).map { $0.height * $0.width * $1 }
-        let proposals = objectness.value.withUnsafeBufferPointer { o in
+        let proposals = given ?? objectness.value.withUnsafeBufferPointer { o in
             deltas.value.withUnsafeBufferPointer { d in
                 selector(objectness: o, deltas: d, anchors: anchors, levelCounts: levelCounts, imageSizes: batch.imageSizes)
             }

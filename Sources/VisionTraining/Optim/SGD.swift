@@ -54,4 +54,10 @@ public final class SGD {
     }
 
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Restores a saved momentum buffer (same shape as parameter `index`; nil: none yet).
+    public func setMomentumBuffer(_ buffer: Tensor?, at index: Int) {
+        if let buffer { precondition(buffer.count == parameters[index].value.count, "momentum buffer \(buffer.shape) for \(parameters[index].shape)") }
+        momentumBuffers[index] = buffer.map { $0.copy().reshaped(parameters[index].shape) }
+    }
 }

@@ -1,0 +1,158 @@
+// The training loop of references/detection/train.py on CPU: per epoch a seeded
+// shuffle, batches of `batchSize` images (flipped with p = 0.5), SGD with momentum and
+// weight decay, linear warm-up in epoch 0 then MultiStepLR; checkpoints at each epoch's
+// end, every `checkpointEverySteps` steps and on SIGINT/SIGTERM.
+//
+// Determinism: the data order of epoch e comes from TrainingRNG(seed, stream 1, e) and
+// all randomness of global step s (flips, sampler permutations) from TrainingRNG(seed,
+// stream 2, s), so a run resumed from any checkpoint replays exactly the steps an
+// uninterrupted run would have taken.
+
+import Foundation
+import VisionCore
+import VisionData
+import VisionDetection
+import VisionImaging
+
+public final class Trainer {
+    public enum Outcome: Equatable {
+        case finished
+        /// Stopped by a signal after saving; the process should exit 128 + signal.
+        case stopped(signal: Int32)
+        /// Stopped by `stopAfterSteps` without saving (a simulated kill).
+        case interrupted
+    }
+
+    public let model: TrainableFasterRCNN
+    public let optimizer: SGD
+    public let keys: [String]
+    /// Class names with "__background__" at 0.
+    public let classes: [String]
+    public let records: [DetectionRecord]
+    public let runDirectory: URL
+    public private(set) var progress: TrainingProgress
+    public let metrics: MetricsLog
+    /// Progress lines (stderr by default).
+    public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored.
+    public init(model: TrainableFasterRCNN, classes: [String], records: [DetectionRecord], options: TrainingOptions,
+                runDirectory: URL, resume: TrainingCheckpoint.Loaded? = nil) throws {
+        guard !records.isEmpty else { throw TrainingModelError("the training split has no images") }
+        guard options.batchSize >= 1, options.epochs >= 1 else {
+            throw TrainingModelError("batch size and epochs must be at least 1 (got \(options.batchSize), \(options.epochs))")
+        }
+        self.model = model
+        self.classes = classes
+        self.records = records
+        self.runDirectory = runDirectory
+        let trainable = model.trainableParameters
+        keys = trainable.map(\.key)
+        optimizer = SGD(parameters: trainable.map(\.variable), learningRate: options.learningRate,
+                        momentum: options.momentum, weightDecay: options.weightDecay)
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        if let resume {
+            progress = resume.progress
+            for (i, key) in keys.enumerated() { optimizer.setMomentumBuffer(resume.momentum[key], at: i) }
+        } else {
+            progress = TrainingProgress(epoch: 0, stepInEpoch: 0, globalStep: 0,
+                                        rngState: TrainingRNG(seed: options.seed, stream: 2, index: 0).state, options: options)
+        }
+        metrics = try MetricsLog(directory: runDirectory, keepThroughStep: progress.globalStep)
+    }
+
+    public var options: TrainingOptions { progress.options }
+    public var iterationsPerEpoch: Int { (records.count + options.batchSize - 1) / options.batchSize }
+
+    func sample(_ record: DetectionRecord, flip: Bool) throws -> TrainingSample {
+        let t = try ImageDecoder.decode(contentsOf: record.imageURL).toTensor()
+        var boxes = Boxes()
+        for b in record.boxes { boxes.append(x1: Float(b.x1), y1: Float(b.y1), x2: Float(b.x2), y2: Float(b.y2)) }
+        let s = TrainingSample(image: t.reshaped(Array(t.shape.dropFirst())), boxes: boxes, labels: record.labels)
+        return flip ? s.flippedHorizontally() : s
+    }
+
+    public func save() throws {
+        try TrainingCheckpoint.save(model: model, optimizer: optimizer, keys: keys, classes: classes,
+                                    progress: progress, to: runDirectory)
+    }
+
+    /// Runs until the last epoch ends, a signal arrives, or `stopAfterSteps` steps were taken.
+    public func run(signals: StopSignals? = nil, stopAfterSteps: Int? = nil) throws -> Outcome {
+        let o = options
+        let iterations = iterationsPerEpoch
+        let schedule = LearningRateSchedule(baseLearningRate: o.learningRate, milestones: o.milestones,
+                                            warmupFactor: o.warmupFactor,
+                                            warmupIterations: LearningRateSchedule.warmupIterations(iterationsPerEpoch: iterations))
+        let totalSteps = o.epochs * iterations
+        let runStart = Date()
+        let firstStep = progress.globalStep
+        var stepsThisRun = 0
+        while progress.epoch < o.epochs {
+            let epoch = progress.epoch
+            var order = TrainingRNG(seed: o.seed, stream: 1, index: UInt64(epoch))
+            let permutation = order.permutation(records.count)
+            let epochStart = Date()
+            while progress.stepInEpoch < iterations {
+                let step = progress.stepInEpoch
+                let stepStart = Date()
+                var rng = TrainingRNG(seed: o.seed, stream: 2, index: UInt64(progress.globalStep))
+                let chosen = permutation[(step * o.batchSize)..<min(records.count, (step + 1) * o.batchSize)]
+                let samples = try chosen.map { try sample(records[$0], flip: rng.uniform() < o.horizontalFlipProbability) }
+                let batch = TrainingBatch(samples: samples, transform: model.transform)
+                optimizer.learningRate = schedule.learningRate(epoch: epoch, iteration: step)
+                model.zeroGrad()
+                let losses = model.forwardBackward(batch, permutations: &rng)
+                guard losses.total.isFinite else {
+                    throw TrainingModelError("loss is \(losses.total) at epoch \(epoch) step \(step) (\(losses)); stopping")
+                }
+                optimizer.step()
+                progress.stepInEpoch += 1
+                progress.globalStep += 1
+                progress.rngState = TrainingRNG(seed: o.seed, stream: 2, index: UInt64(progress.globalStep)).state
+                stepsThisRun += 1
+
+                let seconds = Date().timeIntervalSince(stepStart)
+                let perSecond = Double(samples.count) / max(seconds, 1e-9)
+                let average = Date().timeIntervalSince(runStart) / Double(progress.globalStep - firstStep)
+                let eta = average * Double(totalSteps - progress.globalStep)
+                metrics.log(IterationMetrics(epoch: epoch, step: step, globalStep: progress.globalStep,
+                                             learningRate: optimizer.learningRate, loss: losses.total,
+                                             lossObjectness: losses.objectness, lossRPNBoxReg: losses.rpnBoxRegression,
+                                             lossClassifier: losses.classifier, lossBoxReg: losses.boxRegression,
+                                             imagesPerSecond: perSecond))
+                report(String(format: "epoch %d/%d step %d/%d  loss %.4f (objectness %.4f rpn_box %.4f classifier %.4f box %.4f)  lr %.5f  %.2f img/s  ETA %@",
+                              epoch + 1, o.epochs, step + 1, iterations, losses.total, losses.objectness,
+                              losses.rpnBoxRegression, losses.classifier, losses.boxRegression, optimizer.learningRate,
+                              perSecond, Self.duration(eta)))
+
+                if progress.stepInEpoch == iterations {
+                    progress.epoch += 1
+                    progress.stepInEpoch = 0
+                    try save()
+                    metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep,
+                                             meanLoss: metrics.losses.suffix(iterations).reduce(0, +) / Float(iterations),
+                                             seconds: Date().timeIntervalSince(epochStart)))
+                    try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
+                } else if o.checkpointEverySteps > 0, progress.globalStep % o.checkpointEverySteps == 0 {
+                    try save()
+                }
+                if let signal = signals?.signal, signal != 0 {
+                    try save()
+                    try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
+                    report("saved \(runDirectory.appendingPathComponent(TrainingCheckpoint.fileName).path) at epoch \(progress.epoch) step \(progress.stepInEpoch)")
+                    return .stopped(signal: signal)
+                }
+                if let stopAfterSteps, stepsThisRun >= stopAfterSteps { return .interrupted }
+                if progress.stepInEpoch == 0 { break }
+            }
+        }
+        return .finished
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
