@@ -15,8 +15,13 @@
 import COpenBLAS
 import Foundation
 
-/// Target floats of V + M per block (per thread); tuned with vision-kernel-bench.
-nonisolated(unsafe) public var winogradBlockFloats: Int = 1 << 19
+/// Tiles per block (the GEMMs' N): wide enough that OpenBLAS's packing of the
+/// weights is paid back, small enough that V and M stay in L2/L3. Tuned with
+/// vision-kernel-bench (one thread, CPU time): 64 channels prefer ~110 tiles,
+/// 256 channels 110..230; 192 with the cap below is within a few % of both.
+nonisolated(unsafe) public var winogradBlockTiles: Int = 192
+/// Cap on floats of V + M per block (per thread): 16 MiB.
+nonisolated(unsafe) public var winogradBlockFloats: Int = 1 << 22
 /// Fewest tiles per block: GEMMs narrower than this run far below peak.
 nonisolated(unsafe) public var winogradMinBlockTiles: Int = 48
 
@@ -45,14 +50,14 @@ public func conv2dWinograd(
     if threads > 1 { openblas_set_num_threads(1) }
     defer { if threads > 1 { openblas_set_num_threads(Int32(kernelThreadCount)) } }
     DispatchQueue.concurrentPerform(iterations: threads) { _ in
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: WinogradF43.points &* g.inChannels &* plan.blockTiles)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: WinogradF43.points &* g.outChannels &* plan.blockTiles)
-        let work = UnsafeMutablePointer<Float>.allocate(capacity: 36 &+ 36 &+ 24 &+ 16)
-        defer { v.deallocate(); m.deallocate(); work.deallocate() }
+        let scratch = WinogradScratch(plan)
+        defer { scratch.release() }
+        let v = scratch.v, m = scratch.m
         while let block = next.take(below: plan.blocks) {
             let first = block &* plan.blockTiles
             let count = min(plan.blockTiles, plan.totalTiles &- first)
-            plan.transformInput(input, first: first, count: count, into: v, work: work)
+            plan.locateTiles(first: first, count: count, scratch)
+            plan.transformInput(input, count: count, into: v, scratch)
             for xi in 0..<WinogradF43.points {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                             Int32(g.outChannels), Int32(count), Int32(g.inChannels),
@@ -60,8 +65,7 @@ public func conv2dWinograd(
                             v + xi &* g.inChannels &* count, Int32(count),
                             0, m + xi &* g.outChannels &* count, Int32(count))
             }
-            plan.transformOutput(m, first: first, count: count, bias: bias, activation: activation,
-                                 into: output, work: work)
+            plan.transformOutput(m, count: count, bias: bias, activation: activation, into: output, scratch)
         }
     }
 }
@@ -92,7 +96,7 @@ struct WinogradPlan {
         tilesW = (g.outW + 3) / 4
         totalTiles = g.batch * tilesH * tilesW
         let perTile = WinogradF43.points * (g.inChannels + g.outChannels)
-        var tiles = max(winogradMinBlockTiles, winogradBlockFloats / perTile)
+        var tiles = max(winogradMinBlockTiles, min(winogradBlockTiles, winogradBlockFloats / perTile))
         // Enough blocks to keep every thread busy, then equal-sized blocks.
         let minBlocks = 2 * max(1, kernelThreadCount)
         if totalTiles < tiles * minBlocks { tiles = max(16, (totalTiles + minBlocks - 1) / minBlocks) }
@@ -102,89 +106,142 @@ struct WinogradPlan {
         self.blocks = (totalTiles + blockTiles - 1) / blockTiles
     }
 
-    /// V[xi, c, j] for tiles first ..< first + count, all input channels.
-    func transformInput(
-        _ input: UnsafePointer<Float>, first: Int, count: Int,
-        into v: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
-    ) {
-        let cin = g.inChannels, inH = g.inH, inW = g.inW, plane = inH &* inW
-        let pointStride = cin &* count
-        let patch = work + 36, scratch = work
+    /// Where tile `first + j` sits, for j < count: image `image[j]`, output origin
+    /// (`y[j]`, `x[j]`) = 4 * (tile row, tile column).
+    func locateTiles(first: Int, count: Int, _ scratch: WinogradScratch) {
         let tilesPerImage = tilesH &* tilesW
-        for c in 0..<cin {
-            var n = first / tilesPerImage
-            var ty = (first &- n &* tilesPerImage) / tilesW
-            var tx = first &- n &* tilesPerImage &- ty &* tilesW
-            for j in 0..<count {
-                let src = input + ((n &* cin &+ c) &* plane)
-                let y0 = ty &* 4 &- g.padH, x0 = tx &* 4 &- g.padW
-                let out = v + (c &* count &+ j)
-                if y0 >= 0 && x0 >= 0 && y0 &+ 6 <= inH && x0 &+ 6 <= inW {
-                    winogradInputTile(src + (y0 &* inW &+ x0), rowStride: inW, work: scratch, out, pointStride: pointStride)
-                } else {
-                    // Edge tile: copy the in-bounds part, zeros elsewhere (padding and overhang).
-                    for r in 0..<6 {
-                        let y = y0 &+ r
-                        for s in 0..<6 {
-                            let x = x0 &+ s
-                            patch[r &* 6 &+ s] = (y >= 0 && y < inH && x >= 0 && x < inW) ? src[y &* inW &+ x] : 0
-                        }
-                    }
-                    winogradInputTile(patch, rowStride: 6, work: scratch, out, pointStride: pointStride)
+        var n = first / tilesPerImage
+        var ty = (first &- n &* tilesPerImage) / tilesW
+        var tx = first &- n &* tilesPerImage &- ty &* tilesW
+        for j in 0..<count {
+            scratch.image[j] = n; scratch.y[j] = ty &* 4; scratch.x[j] = tx &* 4
+            tx &+= 1
+            if tx == tilesW {
+                tx = 0; ty &+= 1
+                if ty == tilesH { ty = 0; n &+= 1 }
+            }
+        }
+    }
+
+    /// Points the patch of tile j of channel c at the input (interior tiles) or at
+    /// the zero-padded copy `patch` (edge tiles); returns (rows, row stride).
+    @inline(__always)
+    func patch(_ input: UnsafePointer<Float>, channel c: Int, tile j: Int, _ scratch: WinogradScratch,
+               copyInto patch: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
+        let inH = g.inH, inW = g.inW
+        let src = input + ((scratch.image[j] &* g.inChannels &+ c) &* (inH &* inW))
+        let y0 = scratch.y[j] &- g.padH, x0 = scratch.x[j] &- g.padW
+        if y0 >= 0 && x0 >= 0 && y0 &+ 6 <= inH && x0 &+ 6 <= inW {
+            return (src + (y0 &* inW &+ x0), inW)
+        }
+        // Edge tile: the in-bounds part, zeros elsewhere (padding and overhang).
+        for r in 0..<6 {
+            let y = y0 &+ r
+            for s in 0..<6 {
+                let x = x0 &+ s
+                patch[r &* 6 &+ s] = (y >= 0 && y < inH && x >= 0 && x < inW) ? src[y &* inW &+ x] : 0
+            }
+        }
+        return (UnsafePointer(patch), 6)
+    }
+
+    /// V[xi, c, j] for the located tiles j < count, all input channels.
+    func transformInput(_ input: UnsafePointer<Float>, count: Int, into v: UnsafeMutablePointer<Float>,
+                        _ scratch: WinogradScratch) {
+        let pointStride = g.inChannels &* count
+        let groups = count / 8
+        for c in 0..<g.inChannels {
+            for group in 0..<groups {
+                let j0 = group &* 8
+                for l in 0..<8 {
+                    let (base, stride) = patch(input, channel: c, tile: j0 &+ l, scratch,
+                                               copyInto: scratch.patches + l &* 36)
+                    scratch.bases[l] = base; scratch.strides[l] = stride
                 }
-                tx &+= 1
-                if tx == tilesW {
-                    tx = 0; ty &+= 1
-                    if ty == tilesH { ty = 0; n &+= 1 }
-                }
+                winogradInputTiles8(scratch.bases, scratch.strides, work: scratch.lanes,
+                                    v + (c &* count &+ j0), pointStride: pointStride)
+            }
+            for j in (groups &* 8)..<count {
+                let (base, stride) = patch(input, channel: c, tile: j, scratch, copyInto: scratch.patches)
+                winogradInputTile(base, rowStride: stride, work: scratch.floats, v + (c &* count &+ j),
+                                  pointStride: pointStride)
             }
         }
     }
 
     func transformOutput(
-        _ m: UnsafePointer<Float>, first: Int, count: Int, bias: UnsafePointer<Float>?,
-        activation: KernelActivation, into output: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+        _ m: UnsafePointer<Float>, count: Int, bias: UnsafePointer<Float>?,
+        activation: KernelActivation, into output: UnsafeMutablePointer<Float>, _ scratch: WinogradScratch
     ) {
         switch activation {
-        case .identity: finishTiles(IdentityActivation.self, m, first, count, bias, output, work)
-        case .relu: finishTiles(ReluActivation.self, m, first, count, bias, output, work)
-        case .relu6: finishTiles(Relu6Activation.self, m, first, count, bias, output, work)
-        case .hardswish: finishTiles(HardswishActivation.self, m, first, count, bias, output, work)
-        case .hardsigmoid: finishTiles(HardsigmoidActivation.self, m, first, count, bias, output, work)
-        case .sigmoid: finishTiles(SigmoidActivation.self, m, first, count, bias, output, work)
+        case .identity: finishTiles(IdentityActivation.self, m, count, bias, output, scratch)
+        case .relu: finishTiles(ReluActivation.self, m, count, bias, output, scratch)
+        case .relu6: finishTiles(Relu6Activation.self, m, count, bias, output, scratch)
+        case .hardswish: finishTiles(HardswishActivation.self, m, count, bias, output, scratch)
+        case .hardsigmoid: finishTiles(HardsigmoidActivation.self, m, count, bias, output, scratch)
+        case .sigmoid: finishTiles(SigmoidActivation.self, m, count, bias, output, scratch)
         }
     }
 
     /// output[n, o, 4ty + r, 4tx + s] = act(Y[r, s] + bias[o]) inside the output.
     @inline(__always)
     private func finishTiles<A: ActivationFunction>(
-        _: A.Type, _ m: UnsafePointer<Float>, _ first: Int, _ count: Int, _ bias: UnsafePointer<Float>?,
-        _ output: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>
+        _: A.Type, _ m: UnsafePointer<Float>, _ count: Int, _ bias: UnsafePointer<Float>?,
+        _ output: UnsafeMutablePointer<Float>, _ scratch: WinogradScratch
     ) {
         let cout = g.outChannels, outH = g.outH, outW = g.outW, plane = outH &* outW
         let pointStride = cout &* count
-        let scratch = work + 72, y = work + 96
-        let tilesPerImage = tilesH &* tilesW
-        for o in 0..<cout {
-            let b: Float = bias.map { $0[o] } ?? 0
-            var n = first / tilesPerImage
-            var ty = (first &- n &* tilesPerImage) / tilesW
-            var tx = first &- n &* tilesPerImage &- ty &* tilesW
-            for j in 0..<count {
-                winogradOutputTile(m + (o &* count &+ j), pointStride: pointStride, work: scratch, y)
-                let oy0 = ty &* 4, ox0 = tx &* 4
-                let rows = min(4, outH &- oy0), cols = min(4, outW &- ox0)
-                var dst = output + ((n &* cout &+ o) &* plane &+ oy0 &* outW &+ ox0)
-                for r in 0..<rows {
-                    for s in 0..<cols { dst[s] = A.apply(y[r &* 4 &+ s] + b) }
-                    dst += outW
-                }
-                tx &+= 1
-                if tx == tilesW {
-                    tx = 0; ty &+= 1
-                    if ty == tilesH { ty = 0; n &+= 1 }
-                }
+        let groups = count / 8
+        let y = scratch.tileResults, yLane = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+        @inline(__always) func store(_ o: Int, _ j: Int, _ b: Float, _ value: (Int) -> Float) {
+            let oy0 = scratch.y[j], ox0 = scratch.x[j]
+            let rows = min(4, outH &- oy0), cols = min(4, outW &- ox0)
+            var dst = output + ((scratch.image[j] &* cout &+ o) &* plane &+ oy0 &* outW &+ ox0)
+            for r in 0..<rows {
+                for s in 0..<cols { dst[s] = A.apply(value(r &* 4 &+ s) + b) }
+                dst += outW
             }
         }
+        for o in 0..<cout {
+            let b: Float = bias.map { $0[o] } ?? 0
+            for group in 0..<groups {
+                let j0 = group &* 8
+                winogradOutputTiles8(m + (o &* count &+ j0), pointStride: pointStride, work: scratch.lanes, y)
+                for l in 0..<8 { store(o, j0 &+ l, b) { yLane[$0 &* 8 &+ l] } }
+            }
+            for j in (groups &* 8)..<count {
+                winogradOutputTile(m + (o &* count &+ j), pointStride: pointStride, work: scratch.floats, yLane)
+                store(o, j, b) { yLane[$0] }
+            }
+        }
+    }
+}
+
+/// One thread's buffers: V, M, tile positions and transform scratch.
+struct WinogradScratch {
+    let v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
+    let image: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>, x: UnsafeMutablePointer<Int>
+    let bases: UnsafeMutablePointer<UnsafePointer<Float>>, strides: UnsafeMutablePointer<Int>
+    /// 8 edge patches of 36 floats.
+    let patches: UnsafeMutablePointer<Float>
+    /// 36 floats for the one-tile transforms.
+    let floats: UnsafeMutablePointer<Float>
+    /// 36 Lanes for the eight-tile transforms; `tileResults` 16 Lanes.
+    let lanes: UnsafeMutablePointer<Lanes>, tileResults: UnsafeMutablePointer<Lanes>
+
+    init(_ plan: WinogradPlan) {
+        let t = plan.blockTiles
+        v = .allocate(capacity: WinogradF43.points &* plan.g.inChannels &* t)
+        m = .allocate(capacity: WinogradF43.points &* plan.g.outChannels &* t)
+        image = .allocate(capacity: t); y = .allocate(capacity: t); x = .allocate(capacity: t)
+        bases = .allocate(capacity: 8); strides = .allocate(capacity: 8)
+        patches = .allocate(capacity: 8 &* 36); floats = .allocate(capacity: 36)
+        lanes = .allocate(capacity: 36); tileResults = .allocate(capacity: 16)
+    }
+
+    func release() {
+        v.deallocate(); m.deallocate(); image.deallocate(); y.deallocate(); x.deallocate()
+        bases.deallocate(); strides.deallocate(); patches.deallocate(); floats.deallocate()
+        lanes.deallocate(); tileResults.deallocate()
     }
 }

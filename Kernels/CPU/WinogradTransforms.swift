@@ -22,33 +22,47 @@ public enum WinogradF43 {
     public static let points = 36
 }
 
-/// U = G g Gᵀ for every (out, in) filter, computed in Double.
+/// U = G g Gᵀ for every (out, in) filter, computed in Double; output channels
+/// are split across threads (this runs once per conv at model load).
 /// - weight: [Cout, Cin, 3, 3].
 /// - output: [36, Cout, Cin] (point-major, so each point's slice is a GEMM A matrix).
 public func winogradTransformWeights(
     weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, output: UnsafeMutablePointer<Float>
 ) {
-    let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                         [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
     let pointStride = outChannels &* inChannels
-    var left = [Double](repeating: 0, count: 18)  // G g: [6, 3]
-    for o in 0..<outChannels {
-        for i in 0..<inChannels {
-            let filter = weight + (o &* inChannels &+ i) &* 9
-            for r in 0..<6 {
-                for c in 0..<3 {
-                    left[r * 3 + c] = g[r][0] * Double(filter[c]) + g[r][1] * Double(filter[3 + c])
-                        + g[r][2] * Double(filter[6 + c])
-                }
-            }
-            for r in 0..<6 {
-                for c in 0..<6 {
-                    let u = left[r * 3] * g[c][0] + left[r * 3 + 1] * g[c][1] + left[r * 3 + 2] * g[c][2]
-                    output[(r &* 6 &+ c) &* pointStride &+ o &* inChannels &+ i] = Float(u)
+    parallelRanges(outChannels, costPerItem: inChannels &* 200) { range in
+        for o in range {
+            for i in 0..<inChannels {
+                let filter = weight + (o &* inChannels &+ i) &* 9
+                let dst = output + (o &* inChannels &+ i)
+                // Columns: left = G g, [6, 3].
+                var left = (Double(0), Double(0), Double(0), Double(0), Double(0), Double(0),
+                            Double(0), Double(0), Double(0), Double(0), Double(0), Double(0),
+                            Double(0), Double(0), Double(0), Double(0), Double(0), Double(0))
+                withUnsafeMutableBytes(of: &left) { raw in
+                    let l = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+                    for c in 0..<3 {
+                        let g = winogradFilterLine(Double(filter[c]), Double(filter[3 &+ c]), Double(filter[6 &+ c]))
+                        l[c] = g.0; l[3 &+ c] = g.1; l[6 &+ c] = g.2; l[9 &+ c] = g.3; l[12 &+ c] = g.4; l[15 &+ c] = g.5
+                    }
+                    // Rows: U = left Gᵀ, [6, 6].
+                    for r in 0..<6 {
+                        let u = winogradFilterLine(l[r &* 3], l[r &* 3 &+ 1], l[r &* 3 &+ 2])
+                        let row = dst + (r &* 6) &* pointStride
+                        row[0] = Float(u.0); row[pointStride] = Float(u.1); row[2 &* pointStride] = Float(u.2)
+                        row[3 &* pointStride] = Float(u.3); row[4 &* pointStride] = Float(u.4)
+                        row[5 &* pointStride] = Float(u.5)
+                    }
                 }
             }
         }
     }
+}
+
+/// G x for three filter taps.
+@inline(__always)
+func winogradFilterLine(_ g0: Double, _ g1: Double, _ g2: Double) -> (Double, Double, Double, Double, Double, Double) {
+    (g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2)
 }
 
 /// V = Bᵀ d B for one 6x6 patch. `patch` rows are `rowStride` floats apart;
@@ -108,5 +122,88 @@ func winogradOutputTile(
         y[i &* 4 &+ 1] = b + 2 * d
         y[i &* 4 &+ 2] = a + 4 * c
         y[i &* 4 &+ 3] = b + 8 * d + r[5]
+    }
+}
+
+// MARK: - Eight tiles at once
+
+/// Eight tiles side by side in SIMD lanes: lane l is tile l of a group.
+typealias Lanes = SIMD8<Float>
+
+/// Bᵀ x along one line of six values (the same rows as `winogradInputTile`).
+@inline(__always)
+func winogradInputLine(_ d0: Lanes, _ d1: Lanes, _ d2: Lanes, _ d3: Lanes, _ d4: Lanes, _ d5: Lanes)
+    -> (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes) {
+    let four: Lanes = Lanes(repeating: 4), five: Lanes = Lanes(repeating: 5), two: Lanes = Lanes(repeating: 2)
+    return (four * d0 - five * d2 + d4,
+            d3 + d4 - four * (d1 + d2),
+            d4 - d3 + four * (d1 - d2),
+            d4 - d2 + two * (d3 - d1),
+            d4 - d2 + two * (d1 - d3),
+            four * d1 - five * d3 + d5)
+}
+
+/// V = Bᵀ d B for eight patches at once. Lane l's patch rows start at
+/// `rows[l] + r * strides[l]`; point xi of lane l goes to `out[xi * pointStride + l]`.
+/// `work` holds 36 Lanes of scratch.
+@inline(__always)
+func winogradInputTiles8(
+    _ bases: UnsafePointer<UnsafePointer<Float>>, _ strides: UnsafePointer<Int>,
+    work t: UnsafeMutablePointer<Lanes>, _ out: UnsafeMutablePointer<Float>, pointStride ps: Int
+) {
+    // Gather row r of every lane's patch, transform the six columns (vertical pass).
+    let p0 = bases[0], p1 = bases[1], p2 = bases[2], p3 = bases[3]
+    let p4 = bases[4], p5 = bases[5], p6 = bases[6], p7 = bases[7]
+    let s0 = strides[0], s1 = strides[1], s2 = strides[2], s3 = strides[3]
+    let s4 = strides[4], s5 = strides[5], s6 = strides[6], s7 = strides[7]
+    for j in 0..<6 {
+        @inline(__always) func at(_ r: Int) -> Lanes {
+            Lanes(p0[r &* s0 &+ j], p1[r &* s1 &+ j], p2[r &* s2 &+ j], p3[r &* s3 &+ j],
+                  p4[r &* s4 &+ j], p5[r &* s5 &+ j], p6[r &* s6 &+ j], p7[r &* s7 &+ j])
+        }
+        let c = winogradInputLine(at(0), at(1), at(2), at(3), at(4), at(5))
+        t[j] = c.0; t[6 &+ j] = c.1; t[12 &+ j] = c.2; t[18 &+ j] = c.3; t[24 &+ j] = c.4; t[30 &+ j] = c.5
+    }
+    // Horizontal pass, stored eight tiles wide.
+    let raw = UnsafeMutableRawPointer(out)
+    let byteStride = ps &* MemoryLayout<Float>.stride
+    for i in 0..<6 {
+        let r = t + i &* 6
+        let v = winogradInputLine(r[0], r[1], r[2], r[3], r[4], r[5])
+        let o = raw + (i &* 6) &* byteStride
+        o.storeBytes(of: v.0, as: Lanes.self)
+        (o + byteStride).storeBytes(of: v.1, as: Lanes.self)
+        (o + 2 &* byteStride).storeBytes(of: v.2, as: Lanes.self)
+        (o + 3 &* byteStride).storeBytes(of: v.3, as: Lanes.self)
+        (o + 4 &* byteStride).storeBytes(of: v.4, as: Lanes.self)
+        (o + 5 &* byteStride).storeBytes(of: v.5, as: Lanes.self)
+    }
+}
+
+/// Aᵀ x along one line of six values.
+@inline(__always)
+func winogradOutputLine(_ m0: Lanes, _ m1: Lanes, _ m2: Lanes, _ m3: Lanes, _ m4: Lanes, _ m5: Lanes)
+    -> (Lanes, Lanes, Lanes, Lanes) {
+    let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4
+    return (m0 + a + c, b + 2 * d, a + 4 * c, b + 8 * d + m5)
+}
+
+/// Y = Aᵀ m A for eight tiles: reads point xi of lane l at `m[xi * pointStride + l]`;
+/// writes Y[r, s] of all lanes to `y[r * 4 + s]`. `work` holds 24 Lanes.
+@inline(__always)
+func winogradOutputTiles8(
+    _ m: UnsafePointer<Float>, pointStride ps: Int, work t: UnsafeMutablePointer<Lanes>, _ y: UnsafeMutablePointer<Lanes>
+) {
+    let raw = UnsafeRawPointer(m)
+    let byteStride = ps &* MemoryLayout<Float>.stride
+    @inline(__always) func at(_ xi: Int) -> Lanes { raw.loadUnaligned(fromByteOffset: xi &* byteStride, as: Lanes.self) }
+    for j in 0..<6 {
+        let c = winogradOutputLine(at(j), at(6 &+ j), at(12 &+ j), at(18 &+ j), at(24 &+ j), at(30 &+ j))
+        t[j] = c.0; t[6 &+ j] = c.1; t[12 &+ j] = c.2; t[18 &+ j] = c.3
+    }
+    for i in 0..<4 {
+        let r = t + i &* 6
+        let v = winogradOutputLine(r[0], r[1], r[2], r[3], r[4], r[5])
+        y[i &* 4] = v.0; y[i &* 4 &+ 1] = v.1; y[i &* 4 &+ 2] = v.2; y[i &* 4 &+ 3] = v.3
     }
 }

@@ -1,5 +1,6 @@
 // The CPU backend: every `ComputeBackend` operation on the VisionKernels
-// (im2col + OpenBLAS sgemm, direct depthwise, threaded element-wise loops).
+// (im2col + OpenBLAS sgemm, Winograd F(4x4, 3x3) for the 3x3 stride-1 convs
+// WinogradRouting picks, direct depthwise, threaded element-wise loops).
 // Shapes are checked with preconditions: a mismatch is a bug in the caller.
 
 import VisionKernels
@@ -21,9 +22,15 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let c = cpuConv(conv)
         let g = c.geometry(for: input)
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
-        VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
-                             bias: c.bias?.storage.pointer, output: out.storage.pointer,
-                             geometry: g, activation: activation.kernelActivation)
+        if let u = c.winogradWeight, c.usesWinograd(g) {
+            conv2dWinograd(input: input.storage.pointer, transformedWeight: u.storage.pointer,
+                           bias: c.bias?.storage.pointer, output: out.storage.pointer,
+                           geometry: g, activation: activation.kernelActivation)
+        } else {
+            VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
+                                 bias: c.bias?.storage.pointer, output: out.storage.pointer,
+                                 geometry: g, activation: activation.kernelActivation)
+        }
         return out
     }
 

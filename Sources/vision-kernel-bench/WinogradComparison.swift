@@ -66,7 +66,7 @@ func winogradTimes(_ g: ConvGeometry) -> (im2col: Timed, winograd: Timed) {
 
 func runWinogradComparison(sgemm: Double) {
     print("\n3x3 stride-1 convs: im2col+sgemm vs Winograd F(4x4,3x3) (bias+relu, interleaved medians)")
-    print("winograd block \(winogradBlockFloats) floats, min \(winogradMinBlockTiles) tiles; sgemm \(fmt(sgemm)) GFLOP/s")
+    print("winograd block \(winogradBlockTiles) tiles (\(winogradMinBlockTiles) min, \(winogradBlockFloats) floats max); sgemm \(fmt(sgemm)) GFLOP/s")
     print("\(pad("conv", 26)) \(pad("out", 14)) \(pad("im2col ms", 10)) \(pad("wino ms", 10)) \(pad("im2col GF/s", 12)) \(pad("wino eff GF/s", 14)) \(pad("speedup", 8)) \(pad("cpu ms im2col/wino", 19)) cpu speedup")
     for c in winogradCases {
         let g = c.geometry

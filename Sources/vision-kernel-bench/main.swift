@@ -7,7 +7,7 @@
 // Winograd F(4x4, 3x3), timed interleaved (A, B, A, B, ...) with medians; the
 // "effective GFLOP/s" of both count the direct conv's FLOPs.
 //
-// Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-block FLOATS] [--only-winograd 1]
+// Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-tiles N] [--only-winograd 1]
 
 import COpenBLAS
 import Foundation
@@ -27,7 +27,7 @@ struct BenchOptions {
             switch (flag, value) {
             case ("--threads", let v?) where v >= 1: threads = v
             case ("--tile", let v?) where v >= 1: tileFloats = v
-            case ("--wino-block", let v?) where v >= 1: winogradBlock = v
+            case ("--wino-tiles", let v?) where v >= 1: winogradBlock = v
             case ("--only-winograd", let v?): onlyWinograd = v != 0
             default:
                 FileHandle.standardError.write("usage: vision-kernel-bench [--threads N] [--tile FLOATS]\n".data(using: .utf8)!)
@@ -138,7 +138,7 @@ let mobilenetDepthwise: [ConvCase] = [
 let options = BenchOptions(arguments: CommandLine.arguments)
 setThreadCount(options.threads)
 if let tile = options.tileFloats { convTileFloats = tile }
-if let block = options.winogradBlock { winogradBlockFloats = block }
+if let block = options.winogradBlock { winogradBlockTiles = block }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }

@@ -48,6 +48,7 @@ BOX_HEAD_CONVS = [8, 8, 8, 8]
 NUM_CLASSES = 91
 TOP_SCORE = float(os.environ.get("TOP_SCORE", "0.99"))
 DELTA_STD = 0.5
+RPN_DELTA_STD = 0.2
 # The fixture models run on smaller images than the published ones, to keep the
 # committed feature samples small; the transform code path is the same.
 FIXTURE_SIZES = {"fasterrcnn_resnet50_fpn": (320, 480), "fasterrcnn_resnet50_fpn_v2": (288, 416),
@@ -160,15 +161,25 @@ def preserve_variance(model):
 
 
 def sharpen(model):
-    """Scales the classifier so that, over the box-head features of the first fixture
-    image, the most confident RoI scores TOP_SCORE (and the box regressor likewise): some classes then clear the 0.05
-    score threshold while scores stay spread out (no ties at 1.0, which would make
-    the order of NMS and of the top-100 cut arbitrary). Bisection on the scale."""
-    captured = {}
+    """Makes the random heads output what trained ones do, measured on the first
+    fixture image: RPN and box deltas of a set spread (no sub-pixel boxes), and a
+    classifier scaled (by bisection) so the most confident RoI scores TOP_SCORE:
+    some classes then clear the 0.05 score threshold while scores stay spread out
+    (no ties at 1.0, which would make the order of NMS and of the top-100 cut arbitrary)."""
+    captured = {"rpn": []}
     handle = model.roi_heads.box_head.register_forward_hook(lambda m, i, o: captured.__setitem__("x", o))
+    rpn_handle = model.rpn.head.bbox_pred.register_forward_hook(lambda m, i, o: captured["rpn"].append(o))
     model.eval()
     with torch.no_grad():
         model([load_rgb("pets.png")])
+        rpn_handle.remove()
+        # The RPN's deltas likewise: untouched, large random FPN features make it
+        # propose boxes a fraction of a pixel across.
+        rpn_deltas = torch.cat([d.flatten() for d in captured["rpn"]])
+        model.rpn.head.bbox_pred.weight.mul_(RPN_DELTA_STD / rpn_deltas.std())
+        model.rpn.head.bbox_pred.bias.zero_()
+        captured["x"] = None
+        model([load_rgb("pets.png")])  # box-head features again, on the new proposals
         handle.remove()
         predictor = model.roi_heads.box_predictor.cls_score
         x = captured["x"]

@@ -4,34 +4,13 @@ import VisionCore
 /// For detection it returns the outputs of module 13 ([N,160,H/32,W/32]) and
 /// module 16 ([N,960,H/32,W/32]).
 struct MobileNetV3LargeBody {
-    /// One row of torchvision's _mobilenet_v3_conf("mobilenet_v3_large").
-    struct BlockSetting {
-        let inChannels: Int, kernel: Int, expanded: Int, outChannels: Int
-        let useSE: Bool, hardswish: Bool, stride: Int
-    }
+    typealias Architecture = MobileNetV3LargeArchitecture
 
-    static let settings: [BlockSetting] = [
-        .init(inChannels: 16, kernel: 3, expanded: 16, outChannels: 16, useSE: false, hardswish: false, stride: 1),
-        .init(inChannels: 16, kernel: 3, expanded: 64, outChannels: 24, useSE: false, hardswish: false, stride: 2),
-        .init(inChannels: 24, kernel: 3, expanded: 72, outChannels: 24, useSE: false, hardswish: false, stride: 1),
-        .init(inChannels: 24, kernel: 5, expanded: 72, outChannels: 40, useSE: true, hardswish: false, stride: 2),
-        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
-        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
-        .init(inChannels: 40, kernel: 3, expanded: 240, outChannels: 80, useSE: false, hardswish: true, stride: 2),
-        .init(inChannels: 80, kernel: 3, expanded: 200, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 480, outChannels: 112, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 112, kernel: 3, expanded: 672, outChannels: 112, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 112, kernel: 5, expanded: 672, outChannels: 160, useSE: true, hardswish: true, stride: 2),
-        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
-    ]
     /// Channels of the two returned maps: the last block's output and 6x that.
     static func outChannels(_ config: ModelConfig) -> [Int] {
-        let c = adjust(settings[settings.count - 1].outChannels, config.mobilenetWidthMultiplier)
-        return [c, 6 * c]
+        Architecture.outChannels(widthMultiplier: config.mobilenetWidthMultiplier)
     }
+
     /// Indices into `features` whose outputs the FPN takes.
     static let returnedModules = [13, 16]
 
@@ -62,30 +41,15 @@ struct MobileNetV3LargeBody {
     let blocks: [InvertedResidual]
     let last: Conv
 
-    /// torchvision's _make_divisible(v, 8).
-    static func makeDivisible(_ v: Double, _ divisor: Int = 8) -> Int {
-        var newV = max(divisor, Int(v + Double(divisor) / 2) / divisor * divisor)
-        if Double(newV) < 0.9 * v { newV += divisor }
-        return newV
-    }
-
-    /// torchvision's InvertedResidualConfig.adjust_channels.
-    static func adjust(_ channels: Int, _ widthMultiplier: Double) -> Int {
-        makeDivisible(Double(channels) * widthMultiplier)
-    }
-
     init(_ r: WeightReader, backend: ComputeBackend, prefix: String, config: ModelConfig) {
         let eps = config.batchNormEps
         let m = config.mobilenetWidthMultiplier
         first = Conv.load(r, backend: backend, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps,
-                          inChannels: 3, outChannels: Self.adjust(Self.settings[0].inChannels, m), kernel: 3,
+                          inChannels: 3, outChannels: Architecture.adjust(Architecture.settings[0].inChannels, m), kernel: 3,
                           stride: 2, activation: .hardswish)
         var blocks: [InvertedResidual] = []
-        for (i, unscaled) in Self.settings.enumerated() {
-            let s = BlockSetting(
-                inChannels: Self.adjust(unscaled.inChannels, m), kernel: unscaled.kernel,
-                expanded: Self.adjust(unscaled.expanded, m), outChannels: Self.adjust(unscaled.outChannels, m),
-                useSE: unscaled.useSE, hardswish: unscaled.hardswish, stride: unscaled.stride)
+        for (i, unscaled) in Architecture.settings.enumerated() {
+            let s = unscaled.scaled(by: m)
             let p = "\(prefix).\(i + 1).block"
             let act: Activation = s.hardswish ? .hardswish : .relu
             var j = 0
@@ -103,7 +67,7 @@ struct MobileNetV3LargeBody {
             var se: SqueezeExcitation?
             if s.useSE {
                 let q = next()
-                let squeeze = Self.makeDivisible(Double(s.expanded / 4))
+                let squeeze = Architecture.squeezeChannels(s.expanded)
                 se = SqueezeExcitation(
                     fc1: Conv.load(r, backend: backend, conv: "\(q).fc1", inChannels: s.expanded, outChannels: squeeze,
                                    kernel: 1, bias: true, activation: .relu),

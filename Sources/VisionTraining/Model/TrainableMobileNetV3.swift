@@ -7,33 +7,11 @@ import VisionDetection
 import VisionKernels
 
 final class TrainableMobileNetV3Body {
-    /// One row of torchvision's _mobilenet_v3_conf("mobilenet_v3_large") before width scaling.
-    struct BlockSetting {
-        let inChannels: Int, kernel: Int, expanded: Int, outChannels: Int
-        let useSE: Bool, hardswish: Bool, stride: Int
-    }
-
-    static let settings: [BlockSetting] = [
-        .init(inChannels: 16, kernel: 3, expanded: 16, outChannels: 16, useSE: false, hardswish: false, stride: 1),
-        .init(inChannels: 16, kernel: 3, expanded: 64, outChannels: 24, useSE: false, hardswish: false, stride: 2),
-        .init(inChannels: 24, kernel: 3, expanded: 72, outChannels: 24, useSE: false, hardswish: false, stride: 1),
-        .init(inChannels: 24, kernel: 5, expanded: 72, outChannels: 40, useSE: true, hardswish: false, stride: 2),
-        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
-        .init(inChannels: 40, kernel: 5, expanded: 120, outChannels: 40, useSE: true, hardswish: false, stride: 1),
-        .init(inChannels: 40, kernel: 3, expanded: 240, outChannels: 80, useSE: false, hardswish: true, stride: 2),
-        .init(inChannels: 80, kernel: 3, expanded: 200, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 184, outChannels: 80, useSE: false, hardswish: true, stride: 1),
-        .init(inChannels: 80, kernel: 3, expanded: 480, outChannels: 112, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 112, kernel: 3, expanded: 672, outChannels: 112, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 112, kernel: 5, expanded: 672, outChannels: 160, useSE: true, hardswish: true, stride: 2),
-        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
-        .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
-    ]
+    typealias Architecture = MobileNetV3LargeArchitecture
 
     /// Indices of `features` that start a stage (torchvision's stage_indices: the stem,
     /// every block with stride > 1, the last conv): [0, 2, 4, 7, 13, 16].
-    static let stageIndices: [Int] = [0] + settings.enumerated().filter { $0.element.stride > 1 }.map { $0.offset + 1 } + [16]
+    static let stageIndices: [Int] = [0] + Architecture.settings.enumerated().filter { $0.element.stride > 1 }.map { $0.offset + 1 } + [16]
 
     /// torchvision's mobilenet_backbone: with `trainableLayers` K (0...6) the modules
     /// features[0 ..< stageIndices[6 - K]] are frozen (all of them for K = 0).
@@ -41,20 +19,8 @@ final class TrainableMobileNetV3Body {
         k == 0 ? 17 : stageIndices[stageIndices.count - k]
     }
 
-    /// torchvision's _make_divisible(v, 8).
-    static func makeDivisible(_ v: Double, _ divisor: Int = 8) -> Int {
-        var newV = max(divisor, Int(v + Double(divisor) / 2) / divisor * divisor)
-        if Double(newV) < 0.9 * v { newV += divisor }
-        return newV
-    }
-
-    static func adjust(_ channels: Int, _ widthMultiplier: Double) -> Int {
-        makeDivisible(Double(channels) * widthMultiplier)
-    }
-
     static func outChannels(_ config: ModelConfig) -> [Int] {
-        let c = adjust(settings[settings.count - 1].outChannels, config.mobilenetWidthMultiplier)
-        return [c, 6 * c]
+        Architecture.outChannels(widthMultiplier: config.mobilenetWidthMultiplier)
     }
 
     struct Block {
@@ -70,11 +36,11 @@ final class TrainableMobileNetV3Body {
         let eps = config.batchNormEps, m = config.mobilenetWidthMultiplier
         let freezeBefore = Self.freezeBefore(trainableLayers: trainableLayers)
         first = ConvUnit(p, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps, inChannels: 3,
-                         outChannels: Self.adjust(16, m), kernel: 3, stride: 2, activation: .hardswish,
+                         outChannels: Architecture.adjust(16, m), kernel: 3, stride: 2, activation: .hardswish,
                          trainable: freezeBefore <= 0)
         var blocks: [Block] = []
-        for (i, u) in Self.settings.enumerated() {
-            let cin = Self.adjust(u.inChannels, m), exp = Self.adjust(u.expanded, m), cout = Self.adjust(u.outChannels, m)
+        for (i, u) in Architecture.settings.enumerated() {
+            let cin = Architecture.adjust(u.inChannels, m), exp = Architecture.adjust(u.expanded, m), cout = Architecture.adjust(u.outChannels, m)
             let trainable = i + 1 >= freezeBefore
             let act: KernelActivation = u.hardswish ? .hardswish : .relu
             let base = "\(prefix).\(i + 1).block"
@@ -92,7 +58,7 @@ final class TrainableMobileNetV3Body {
             var fc1: ConvUnit?, fc2: ConvUnit?
             if u.useSE {
                 let q = next()
-                let squeeze = Self.makeDivisible(Double(exp / 4))
+                let squeeze = Architecture.squeezeChannels(exp)
                 fc1 = ConvUnit(p, conv: "\(q).fc1", inChannels: exp, outChannels: squeeze, kernel: 1, bias: true,
                                activation: .relu, trainable: trainable)
                 fc2 = ConvUnit(p, conv: "\(q).fc2", inChannels: squeeze, outChannels: exp, kernel: 1, bias: true,
