@@ -47,8 +47,12 @@ MOBILENET_WIDTH = 0.25
 BOX_HEAD_CONVS = [8, 8, 8, 8]
 NUM_CLASSES = 91
 TOP_SCORE = float(os.environ.get("TOP_SCORE", "0.99"))
-DELTA_STD = 0.5
-RPN_DELTA_STD = 0.2
+# Largest |delta| of the random box regressors on the calibration image (RoI deltas
+# before the 10,10,5,5 weights). A random linear layer on heavy-tailed features has
+# outliers that shrink boxes to a fraction of a pixel, where IoU is ill-conditioned;
+# bounding the largest delta keeps every image's boxes in a trained head's range.
+RPN_DELTA_MAX = 1.0
+DELTA_MAX = 2.5
 # The fixture models run on smaller images than the published ones, to keep the
 # committed feature samples small; the transform code path is the same.
 FIXTURE_SIZES = {"fasterrcnn_resnet50_fpn": (320, 480), "fasterrcnn_resnet50_fpn_v2": (288, 416),
@@ -173,10 +177,9 @@ def sharpen(model):
     with torch.no_grad():
         model([load_rgb("pets.png")])
         rpn_handle.remove()
-        # The RPN's deltas likewise: untouched, large random FPN features make it
-        # propose boxes a fraction of a pixel across.
+        # The RPN's deltas likewise (see RPN_DELTA_MAX).
         rpn_deltas = torch.cat([d.flatten() for d in captured["rpn"]])
-        model.rpn.head.bbox_pred.weight.mul_(RPN_DELTA_STD / rpn_deltas.std())
+        model.rpn.head.bbox_pred.weight.mul_(RPN_DELTA_MAX / rpn_deltas.abs().max())
         model.rpn.head.bbox_pred.bias.zero_()
         captured["x"] = None
         model([load_rgb("pets.png")])  # box-head features again, on the new proposals
@@ -194,11 +197,9 @@ def sharpen(model):
                 hi = mid
         predictor.weight.mul_(lo)
         predictor.bias.mul_(lo)
-        # Box regression like a trained head's: deltas with standard deviation
-        # DELTA_STD (before the 10,10,5,5 weights). Untouched, the random head
-        # predicts boxes a fraction of a pixel tall, whose IoU is ill-conditioned.
+        # Box regression like a trained head's (see DELTA_MAX).
         regressor = model.roi_heads.box_predictor.bbox_pred
-        regressor.weight.mul_(DELTA_STD / regressor(x).std())
+        regressor.weight.mul_(DELTA_MAX / regressor(x).abs().max())
         regressor.bias.zero_()
 
 
