@@ -105,7 +105,7 @@ struct EvalCommand: ParsableCommand {
                                     backend: CPUBackend(threads: threads))
         let labelMap = try Self.labelMap(modelLabels: detector.labels, classes: classes, checkpoint: resolved.url.path)
         var images: [EvaluationImage] = []
-        let start = Date()
+        let progress = ProgressReporter(total: records.count, quiet: quiet)
         for (i, record) in records.enumerated() {
             let picture = try ImageDecoder.decode(contentsOf: record.imageURL)
             let objects = detector.detect(picture, minProb: 0, maxDetections: 100)
@@ -115,12 +115,9 @@ struct EvalCommand: ParsableCommand {
                                        label: label, score: Double(o.prob))
             }
             images.append(EvaluationImage(groundTruth: record, detections: detections))
-            if !quiet {
-                let rate = Double(i + 1) / max(Date().timeIntervalSince(start), 1e-9)
-                FileHandle.standardError.write(Data(String(format: "\r%d/%d images (%.2f img/s)", i + 1, records.count, rate).utf8))
-            }
+            progress.update(done: i + 1)
         }
-        if !quiet && !records.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        progress.finish()
         return images
     }
 

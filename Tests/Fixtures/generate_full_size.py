@@ -8,8 +8,8 @@ and torchvision's detections on real photos (plus a grayscale and an RGBA PNG).
 
 Weights are made detection-like the same way as the reduced-width fixtures
 (generate_model.py): randomised batch-norm statistics, variance-preserving
-rescaling of the MobileNet body, and a classifier scaled so that the most
-confident RoI of the first photo scores 0.99. resnet50_fpn runs its batch norms
+rescaling of the MobileNet body, regressors bounded and a classifier scaled so
+that the most confident RoI over the photos scores 0.99. resnet50_fpn runs its batch norms
 with eps 0.0, as torchvision's COCO_V1 weights do.
 """
 import json
@@ -65,10 +65,10 @@ def main(out):
                     m.running_var.copy_(torch.rand(n, generator=generator) * 0.5 + 0.75)
                     if arch == "fasterrcnn_resnet50_fpn":
                         m.eps = 0.0
-        fixtures.load_rgb = lambda name: calibration  # calibrate on the first photo
+        fixtures.load_rgb = lambda name: calibration  # preserve_variance: the first photo
         if "mobilenet" in arch:
             fixtures.preserve_variance(model)
-        fixtures.sharpen(model)
+        fixtures.sharpen(model, [load(out, name) for name in images])
         model.eval()
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file({k: v.float() for k, v in state.items()}, os.path.join(out, f"{arch}.safetensors"))

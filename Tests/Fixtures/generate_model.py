@@ -47,7 +47,7 @@ MOBILENET_WIDTH = 0.25
 BOX_HEAD_CONVS = [8, 8, 8, 8]
 NUM_CLASSES = 91
 TOP_SCORE = float(os.environ.get("TOP_SCORE", "0.99"))
-# Largest |delta| of the random box regressors on the calibration image (RoI deltas
+# Largest |delta| of the random box regressors over the fixture images (RoI deltas
 # before the 10,10,5,5 weights). A random linear layer on heavy-tailed features has
 # outliers that shrink boxes to a fraction of a pixel, where IoU is ill-conditioned;
 # bounding the largest delta keeps every image's boxes in a trained head's range.
@@ -123,7 +123,7 @@ def build(arch):
     return model
 
 
-def randomise(model, arch, generator):
+def randomise(model, arch, generator, images):
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (nn.BatchNorm2d, FrozenBatchNorm2d)):
@@ -137,14 +137,14 @@ def randomise(model, arch, generator):
                 p.copy_(torch.randn(p.shape, generator=generator) * 0.05)
         predictor = model.roi_heads.box_predictor
         predictor.cls_score.bias.copy_(torch.randn(NUM_CLASSES, generator=generator) * 0.5)
-    if arch.startswith("fasterrcnn_mobilenet"):
-        preserve_variance(model)
-    sharpen(model)
     if arch == "fasterrcnn_resnet50_fpn":
         # As torchvision's COCO_V1 weights: FrozenBatchNorm2d eps 0.0 (Models/fasterrcnn_resnet50_fpn.json).
         for m in model.modules():
             if isinstance(m, FrozenBatchNorm2d):
                 m.eps = 0.0
+    if arch.startswith("fasterrcnn_mobilenet"):
+        preserve_variance(model)
+    sharpen(model, images)
 
 
 def preserve_variance(model):
@@ -164,28 +164,30 @@ def preserve_variance(model):
             conv.weight.div_(captured["y"].std() + 1e-6)
 
 
-def sharpen(model):
-    """Makes the random heads output what trained ones do, measured on the first
-    fixture image: RPN and box deltas of a set spread (no sub-pixel boxes), and a
+def sharpen(model, images):
+    """Makes the random heads output what trained ones do, measured over `images`
+    (the fixture images): RPN and box deltas bounded (no sub-pixel boxes), and a
     classifier scaled (by bisection) so the most confident RoI scores TOP_SCORE:
     some classes then clear the 0.05 score threshold while scores stay spread out
     (no ties at 1.0, which would make the order of NMS and of the top-100 cut arbitrary)."""
-    captured = {"rpn": []}
-    handle = model.roi_heads.box_head.register_forward_hook(lambda m, i, o: captured.__setitem__("x", o))
+    captured = {"rpn": [], "x": []}
+    handle = model.roi_heads.box_head.register_forward_hook(lambda m, i, o: captured["x"].append(o))
     rpn_handle = model.rpn.head.bbox_pred.register_forward_hook(lambda m, i, o: captured["rpn"].append(o))
     model.eval()
     with torch.no_grad():
-        model([load_rgb("pets.png")])
+        for image in images:
+            model([image])
         rpn_handle.remove()
         # The RPN's deltas likewise (see RPN_DELTA_MAX).
         rpn_deltas = torch.cat([d.flatten() for d in captured["rpn"]])
         model.rpn.head.bbox_pred.weight.mul_(RPN_DELTA_MAX / rpn_deltas.abs().max())
         model.rpn.head.bbox_pred.bias.zero_()
-        captured["x"] = None
-        model([load_rgb("pets.png")])  # box-head features again, on the new proposals
+        captured["x"] = []
+        for image in images:  # box-head features again, on the new proposals
+            model([image])
         handle.remove()
         predictor = model.roi_heads.box_predictor.cls_score
-        x = captured["x"]
+        x = torch.cat(captured["x"])
         lo, hi = 0.0, 1.0
         while torch.softmax(predictor(x) * hi, -1)[:, 1:].max() < TOP_SCORE:
             hi *= 2
@@ -241,7 +243,7 @@ def main():
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(100 + seed)
         model = build(arch)
-        randomise(model, arch, generator)
+        randomise(model, arch, generator, [load_rgb(name) for name in images])
         weights = f"{arch}.safetensors"
         if arch == "fasterrcnn_mobilenet_v3_large_320_fpn":
             # Same keys and shapes as the 800 variant: share its weights file.
