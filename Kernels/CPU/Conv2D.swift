@@ -14,6 +14,12 @@ import COpenBLAS
 /// Target floats of (B + C) per tile; tuned with vision-kernel-bench.
 nonisolated(unsafe) public var convTileFloats: Int = 1 << 19
 
+/// Output maps smaller than this (pixels) with batch > 1 go through
+/// `conv2dBatchedSmallMaps`: one GEMM per several images instead of a thin one each.
+nonisolated(unsafe) public var convBatchedMaxPlane: Int = 256
+/// Target GEMM width (columns = images x output pixels) of the batched path.
+nonisolated(unsafe) public var convBatchedColumns: Int = 1024
+
 public func conv2d(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
@@ -25,6 +31,10 @@ public func conv2d(
     }
     let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
+    if g.groups == 1 && g.batch > 1 && outPlane < convBatchedMaxPlane {
+        conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+        return
+    }
     let rowsPerTile = max(1, min(g.outH, convTileFloats / max(1, g.outW &* (k &+ coutG))))
     let pointwise = g.isPointwise
     let scratch: UnsafeMutablePointer<Float>? =
@@ -58,6 +68,55 @@ public func conv2d(
                 oy0 = oy1
             }
         }
+    }
+}
+
+/// Small output maps with many images (v2's box head: 1000 RoIs of 7x7): a GEMM of
+/// 49 columns per image wastes the kernel, so `m` images are im2col'ed side by side,
+/// B = [K, m * outPlane] (image j's columns at j * outPlane), one GEMM gives
+/// C = [Cout, m * outPlane], then each image's block is copied out to
+/// output[n, Cout, outPlane] with bias + activation. groups == 1 only.
+func conv2dBatchedSmallMaps(
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+) {
+    let k = g.reductionSize, cout = g.outChannels
+    let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
+    let taps = g.kernelH &* g.kernelW
+    let m = max(1, min(g.batch, convBatchedColumns / max(1, outPlane)))
+    let columns = UnsafeMutablePointer<Float>.allocate(capacity: k &* m &* outPlane)
+    let product = UnsafeMutablePointer<Float>.allocate(capacity: cout &* m &* outPlane)
+    defer { columns.deallocate(); product.deallocate() }
+    var n0 = 0
+    while n0 < g.batch {
+        let count = min(m, g.batch &- n0)
+        let width = count &* outPlane
+        parallelRanges(k, costPerItem: width) { rows in
+            for r in rows {
+                let c = r / taps, tap = r &- c &* taps
+                let ky = tap / g.kernelW, kx = tap &- ky &* g.kernelW
+                for j in 0..<count {
+                    im2colRow(input + ((n0 &+ j) &* g.inChannels &+ c) &* inPlane, columns + (r &* width &+ j &* outPlane),
+                              geometry: g, ky: ky, kx: kx, oy0: 0, oy1: g.outH)
+                }
+            }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    Int32(cout), Int32(width), Int32(k),
+                    1, weight, Int32(k), columns, Int32(width),
+                    0, product, Int32(width))
+        parallelRanges(count, costPerItem: cout &* outPlane) { images in
+            for j in images {
+                let dst: UnsafeMutablePointer<Float> = output + (n0 &+ j) &* cout &* outPlane
+                for co in 0..<cout {
+                    let source: UnsafeMutablePointer<Float> = product + (co &* width &+ j &* outPlane)
+                    (dst + co &* outPlane).update(from: source, count: outPlane)
+                }
+                applyBiasActivation(dst, rows: 0..<cout, rowStride: outPlane, count: outPlane,
+                                    bias: bias, biasOffset: 0, activation: activation)
+            }
+        }
+        n0 &+= count
     }
 }
 

@@ -52,7 +52,9 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
 
     /// Whether the CPU backend runs this conv on `g` with Winograd.
     public func usesWinograd(_ g: ConvGeometry) -> Bool {
-        winogradWeight != nil && g.outH * g.outW >= winogradRouting.minOutputPixels
+        // Output pixels over the whole batch: 1000 RoIs of 7x7 (v2's box head) are one
+        // large Winograd problem even though each map is small.
+        winogradWeight != nil && g.batch * g.outH * g.outW >= winogradRouting.minOutputPixels
     }
 
     /// The kernel geometry for an input [N, Cin, H, W].

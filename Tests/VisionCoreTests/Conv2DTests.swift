@@ -40,6 +40,12 @@ final class Conv2DTests: XCTestCase {
         Case(name: "7x7 s2 p3 stem", input: [1, 3, 37, 29], cout: 8, kernel: (7, 7), parameters: .init(stride: 2, padding: 3)),
         Case(name: "2x2 s1 p0 even kernel", input: [1, 3, 6, 5], cout: 2, kernel: (2, 2), parameters: .init()),
         Case(name: "large 3x3 (tiles)", input: [1, 32, 24, 300], cout: 32, kernel: (3, 3), parameters: .init(padding: 1)),
+        // Batch > 1 on small maps: several images per GEMM (conv2dBatchedSmallMaps); 45 RoI-like
+        // 7x7 maps make chunks of 20, 20 and 5 images.
+        Case(name: "batched 3x3 on 7x7, batch 45", input: [45, 24, 7, 7], cout: 16, kernel: (3, 3), parameters: .init(padding: 1)),
+        Case(name: "batched 3x3 s2 on 9x6, batch 7, no bias", input: [7, 5, 9, 6], cout: 11, kernel: (3, 3),
+             parameters: .init(stride: 2, padding: 1), bias: false),
+        Case(name: "batched 1x1 on 5x4, batch 9", input: [9, 12, 5, 4], cout: 10, kernel: (1, 1), parameters: .init()),
         Case(name: "large 1x1 (tiles)", input: [1, 256, 30, 200], cout: 96, kernel: (1, 1), parameters: .init()),
     ]
 
@@ -62,8 +68,8 @@ final class Conv2DTests: XCTestCase {
     }
 
     func testEveryActivationOnEachPath() {
-        // im2col + sgemm, direct depthwise (unrolled rows), pointwise sgemm.
-        let names = ["3x3 s2 p1", "depthwise 3x3 s2", "depthwise 5x5 s2 wide rows", "1x1 s1"]
+        // im2col + sgemm, direct depthwise (unrolled rows), pointwise sgemm, batched small maps.
+        let names = ["3x3 s2 p1", "depthwise 3x3 s2", "depthwise 5x5 s2 wide rows", "1x1 s1", "batched 3x3 on 7x7, batch 45"]
         for (i, name) in names.enumerated() {
             guard let c = Self.cases.first(where: { $0.name == name }) else { return XCTFail("no case \(name)") }
             for (j, activation) in allActivations.enumerated() {

@@ -35,6 +35,8 @@ final class WinogradTests: XCTestCase {
         Case(name: "32 channels 40x48 p1 batch 2", input: [2, 32, 40, 48], cout: 32, padding: 1),
         Case(name: "64 channels 30x19 p0", input: [1, 64, 30, 19], cout: 48, padding: 0),
         Case(name: "wide 5x131 p1", input: [1, 16, 5, 131], cout: 20, padding: 1),
+        // v2's box head: many RoIs of 7x7 (routed to Winograd by their total pixel count).
+        Case(name: "RoI-like 7x7 p1 batch 50", input: [50, 32, 7, 7], cout: 24, padding: 1),
     ]
 
     /// Runs `c` with Winograd (forced for every eligible conv) and with the reference
@@ -123,6 +125,8 @@ final class WinogradTests: XCTestCase {
         XCTAssertTrue(eligible.usesWinograd(eligible.geometry(for: big)))
         XCTAssertFalse(eligible.usesWinograd(eligible.geometry(for: Tensor(uninitializedShape: [1, 64, 5, 5]))),
                        "tiny map")
+        XCTAssertTrue(eligible.usesWinograd(eligible.geometry(for: Tensor(uninitializedShape: [1000, 64, 7, 7]))),
+                      "1000 RoIs of 7x7 count as one large problem")
         XCTAssertNil(prepared(8, 8, .init(padding: 1)).winogradWeight, "few channels")
         XCTAssertNil(prepared(64, 64, .init(stride: 2, padding: 1)).winogradWeight, "stride 2")
         XCTAssertNil(prepared(64, 64, .init(padding: 2, dilation: 2)).winogradWeight, "dilation 2")
