@@ -4,42 +4,26 @@
 // write(2) call, so a killed run loses at most the line being written.
 
 import Foundation
+import VisionCore
 import VisionDetection
 
 enum JSONLines {
     static func line(file: String, objects: [DetectedObject]) -> String {
-        var s = "{\"file\": " + quoted(file) + ", \"objects\": ["
+        var s = "{\"file\": " + jsonStringLiteral(file) + ", \"objects\": ["
         for (i, o) in objects.enumerated() {
             if i > 0 { s += ", " }
-            s += "{\"bbox\": [" + o.bbox.map(number).joined(separator: ", ") + "], \"label\": " + quoted(o.label)
+            s += "{\"bbox\": [" + o.bbox.map(number).joined(separator: ", ") + "], \"label\": " + jsonStringLiteral(o.label)
             s += ", \"label_id\": \(o.labelId), \"prob\": " + number(o.prob) + "}"
         }
         return s + "]}"
     }
 
     static func line(file: String, error: String) -> String {
-        "{\"file\": " + quoted(file) + ", \"error\": " + quoted(error) + "}"
+        "{\"file\": " + jsonStringLiteral(file) + ", \"error\": " + jsonStringLiteral(error) + "}"
     }
 
     /// Shortest round-trip decimal; JSON has no NaN or infinity, so those are null.
     static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
-
-    static func quoted(_ text: String) -> String {
-        var s = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case _ where scalar.value < 0x20:
-                s += String(format: "\\u%04x", scalar.value)
-            default: s.unicodeScalars.append(scalar)
-            }
-        }
-        return s + "\""
-    }
 }
 
 /// Appends lines to a file (or standard output), one write per line.

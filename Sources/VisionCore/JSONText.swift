@@ -1,0 +1,22 @@
+// JSON written by hand where key order or byte layout is fixed (safetensors
+// headers, predict's JSON Lines): the one string escaper they share.
+
+/// `text` as a JSON string literal, quotes included (RFC 8259 escapes; other
+/// control characters as \u00XX, everything else verbatim UTF-8).
+public func jsonStringLiteral(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
