@@ -7,7 +7,6 @@ Outputs:
                       "ints": {name: [...]}, "params": {...}}
 Scores used for NMS are distinct by construction (torch's sort is not stable).
 """
-import json
 import math
 import os
 from collections import OrderedDict
@@ -20,27 +19,14 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import MultiScaleRoIAlign, batched_nms, clip_boxes_to_image, nms, remove_small_boxes, roi_align
 
+from fixture_blob import FixtureBlob
+
 torch.manual_seed(1234)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "detops")
 os.makedirs(OUT, exist_ok=True)
 
-blob = []
-offset = 0
-arrays = OrderedDict()
-ints = OrderedDict()
-params = OrderedDict()
-
-
-def put(name, t):
-    global offset
-    a = t.detach().to(torch.float32).contiguous().numpy().astype("<f4")
-    arrays[name] = {"offset": offset, "shape": list(a.shape)}
-    blob.append(a.reshape(-1).tobytes())
-    offset += a.size
-
-
-def put_ints(name, t):
-    ints[name] = [int(v) for v in t.reshape(-1).tolist()]
+fixture = FixtureBlob()
+put, put_ints, params = fixture.put, fixture.put_ints, fixture.params
 
 
 def random_boxes(n, span_x, span_y, min_wh=1.0, max_wh=60.0):
@@ -229,10 +215,6 @@ multiscale_case("msroi_mobilenet", ["0", "1"],
                 [torch.randn(1, 3, 4, 5), torch.randn(1, 3, 4, 5)],
                 [(128, 160)], [40])
 
-with open(os.path.join(OUT, "detops.f32"), "wb") as f:
-    for b in blob:
-        f.write(b)
-with open(os.path.join(OUT, "index.json"), "w") as f:
-    json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
-               "arrays": arrays, "ints": ints, "params": params}, f, separators=(",", ":"))
-print("floats:", offset, "bytes:", offset * 4, "index bytes:", os.path.getsize(os.path.join(OUT, "index.json")))
+fixture.write(os.path.join(OUT, "detops.f32"), os.path.join(OUT, "index.json"),
+              header={"torch": torch.__version__, "torchvision": torchvision.__version__}, separators=(",", ":"))
+print("floats:", fixture.offset, "bytes:", fixture.offset * 4, "index bytes:", os.path.getsize(os.path.join(OUT, "index.json")))

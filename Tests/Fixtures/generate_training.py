@@ -21,9 +21,7 @@ Sections:
            permutations, the RPN's proposals (step_proposals_<i>), the RoIs the box
            head saw (step_sampled_proposals_<i>) and the gradients of a few parameters.
 """
-import json
 import os
-from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
@@ -34,27 +32,14 @@ from torchvision.models.detection.roi_heads import RoIHeads, fastrcnn_loss
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.ops import roi_align
 
+from fixture_blob import FixtureBlob
+
 torch.manual_seed(2024)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "training")
 os.makedirs(OUT, exist_ok=True)
 
-blob = []
-offset = 0
-arrays = OrderedDict()
-ints = OrderedDict()
-params = OrderedDict()
-
-
-def put(name, t):
-    global offset
-    a = t.detach().to(torch.float32).contiguous().numpy().astype("<f4")
-    arrays[name] = {"offset": offset, "shape": list(a.shape)}
-    blob.append(a.reshape(-1).tobytes())
-    offset += a.size
-
-
-def put_ints(name, t):
-    ints[name] = [int(v) for v in torch.as_tensor(t).reshape(-1).tolist()]
+fixture = FixtureBlob()
+put, put_ints, params = fixture.put, fixture.put_ints, fixture.params
 
 
 recorded = []
@@ -235,9 +220,5 @@ params["step"] = {"model": "fasterrcnn_mobilenet_v3_large_fpn", "images": ["pets
                   "perms": len(recorded), "parameters": STEP_PARAMS}
 print("step losses", {k: float(v) for k, v in step_losses.items()})
 
-with open(os.path.join(OUT, "training.f32"), "wb") as f:
-    for b in blob:
-        f.write(b)
-with open(os.path.join(OUT, "index.json"), "w") as f:
-    json.dump({"arrays": arrays, "ints": ints, "params": params}, f, indent=1)
-print("wrote", offset * 4, "bytes of floats;", len(arrays), "arrays,", len(ints), "int lists")
+fixture.write(os.path.join(OUT, "training.f32"), os.path.join(OUT, "index.json"), indent=1)
+print("wrote", fixture.offset * 4, "bytes of floats;", len(fixture.arrays), "arrays,", len(fixture.ints), "int lists")
