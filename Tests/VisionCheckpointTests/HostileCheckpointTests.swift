@@ -3,6 +3,7 @@
 
 import Foundation
 import VisionCheckpoint
+import VisionCore
 import XCTest
 
 final class HostileCheckpointTests: XCTestCase {
@@ -150,18 +151,5 @@ final class HostileCheckpointTests: XCTestCase {
     func testUnknownFormat() {
         let text = message(loadingBytes: Array("just some text, not a checkpoint".utf8), name: "notes.txt")
         XCTAssertTrue(text.contains("notes.txt: unknown checkpoint format"), text)
-    }
-}
-
-/// A tiny deterministic generator for the corruption test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

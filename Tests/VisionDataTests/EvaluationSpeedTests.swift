@@ -1,4 +1,5 @@
 import Foundation
+import VisionCore
 import VisionData
 import XCTest
 
@@ -47,18 +48,4 @@ final class EvaluationSpeedTests: XCTestCase {
         XCTAssertGreaterThan(metrics.AP50, 0.03)  // 93 random false positives per image
         XCTAssertLessThan(seconds, 30)
     }
-}
-
-/// A small deterministic generator so the benchmark data never changes.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VisionCore
 import VisionImaging
 import XCTest
 
@@ -32,14 +33,8 @@ final class ExifOrientationTests: XCTestCase {
             XCTAssertTrue(parsed == nil || cut >= 20, "prefix \(cut)")
         }
         // Random payloads and randomly mutated valid ones (fixed seed, SplitMix64).
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { generator.next() }
         var accepted = 0
         for trial in 0..<20_000 {
             var bytes: [UInt8]

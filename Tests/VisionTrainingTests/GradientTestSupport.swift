@@ -2,20 +2,15 @@
 // and max-difference assertions that print what they found.
 
 import Foundation
+import VisionCore
 import XCTest
 
-/// A small deterministic generator (SplitMix64) so every run sees the same data.
+/// VisionCore's SplitMix64 with float helpers, so every run sees the same data.
 struct TestRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
+    var generator: SplitMix64
+    init(_ seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in [lo, hi).
     mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {

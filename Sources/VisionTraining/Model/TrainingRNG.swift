@@ -1,8 +1,9 @@
 // A small seeded random generator whose whole state is one UInt64, so a training
 // run can save it in its checkpoint and resume the exact same stream.
-// SplitMix64 (Steele, Lea, Flood 2014): state += golden gamma, then a bit mixer.
+// VisionCore's SplitMix64 step on a state saved as one UInt64.
 
 import Foundation
+import VisionCore
 
 public struct TrainingRNG: PermutationSource, Sendable, Equatable, Codable {
     public var state: UInt64
@@ -19,13 +20,7 @@ public struct TrainingRNG: PermutationSource, Sendable, Equatable, Codable {
         _ = next()
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { SplitMix64.advance(&state) }
 
     /// Uniform in [0, 1) with 24 random bits (exactly representable as Float).
     public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }

@@ -7,30 +7,9 @@ public protocol PermutationSource {
     mutating func permutation(_ n: Int) -> [Int]
 }
 
-/// Fisher-Yates shuffles driven by a seeded SplitMix64 generator (reproducible runs).
-public struct SeededPermutations: PermutationSource, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    public mutating func permutation(_ n: Int) -> [Int] {
-        var p = Array(0..<n)
-        if n < 2 { return p }
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            let j = Int(next() % UInt64(i + 1))
-            p.swapAt(i, j)
-        }
-        return p
-    }
-}
+/// Fisher-Yates shuffles driven by a seeded SplitMix64 generator (reproducible runs):
+/// the training RNG, which is a PermutationSource.
+public typealias SeededPermutations = TrainingRNG
 
 /// Replays given permutations in order; when they run out (or a length does not fit),
 /// falls back to the identity permutation.
