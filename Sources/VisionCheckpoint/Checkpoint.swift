@@ -44,9 +44,10 @@ func sniffCheckpointFormat(_ file: MappedFile) throws -> CheckpointFormat {
     throw CheckpointError.unknownFormat(file: file.fileName)
 }
 
-/// Writes `stateDict` as Float32 .safetensors (keys sorted, optional `__metadata__`).
-public func saveSafetensors(_ stateDict: StateDict, to url: URL, metadata: [String: String] = [:]) throws {
-    try SafetensorsWriter.write(stateDict, to: url.path, metadata: metadata)
+/// Writes `stateDict` as .safetensors (keys sorted, optional `__metadata__`), elements F32 or F16.
+public func saveSafetensors(_ stateDict: StateDict, to url: URL, metadata: [String: String] = [:],
+                            storage: SafetensorsStorage = .float32) throws {
+    try SafetensorsWriter.write(stateDict, to: url.path, metadata: metadata, storage: storage)
 }
 
 /// Writes `stateDict` as a torch zip .pth (Float32 tensors, `_metadata` versions

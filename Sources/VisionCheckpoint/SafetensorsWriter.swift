@@ -1,12 +1,15 @@
 // Writes Float32 state dicts as .safetensors the way the reference
 // implementation does: keys sorted, data in key order, compact JSON header
-// padded with spaces to a multiple of 8 bytes.
+// padded with spaces to a multiple of 8 bytes. Elements are stored as F32, or as
+// F16 (half the size; round-to-nearest-even, refused where a value does not fit).
 
 import VisionCore
 
 enum SafetensorsWriter {
-    static func write(_ stateDict: StateDict, to path: String, metadata: [String: String]) throws {
+    static func write(_ stateDict: StateDict, to path: String, metadata: [String: String],
+                      storage: SafetensorsStorage = .float32) throws {
         let keys = stateDict.keys.sorted()
+        let elementSize = storage == .float16 ? 2 : 4
         var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
@@ -16,22 +19,42 @@ enum SafetensorsWriter {
         var offset = 0
         for key in keys {
             let tensor = stateDict.tensors[key]!
-            let bytes = tensor.count * 4
+            let bytes = tensor.count * elementSize
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonStringLiteral(key)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            fields.append("\(jsonStringLiteral(key)):{\"dtype\":\"\(storage.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         json += fields.joined(separator: ",") + "}"
         var header = Array(json.utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
+        if storage == .float16 {
+            // Checked before anything is written, so a refused file leaves nothing behind.
+            for key in keys {
+                if let value = stateDict.tensors[key]!.values.first(where: { $0.isFinite && !Float16($0).isFinite }) {
+                    throw CheckpointError.unsupportedDType(file: path, key: key, dtype: "F16 (the value \(value) is beyond its range; keep F32)")
+                }
+            }
+        }
         let output = try BinaryFileWriter(path: path)
         var length = UInt64(header.count).littleEndian
         try withUnsafeBytes(of: &length) { try output.write($0) }
         try header.withUnsafeBytes { try output.write($0) }
         for key in keys {
-            try stateDict.tensors[key]!.withUnsafeBufferPointer { try output.write(UnsafeRawBufferPointer($0)) }
+            let tensor = stateDict.tensors[key]!
+            switch storage {
+            case .float32:
+                try tensor.withUnsafeBufferPointer { try output.write(UnsafeRawBufferPointer($0)) }
+            case .float16:
+                let halves = tensor.withUnsafeBufferPointer { $0.map { Float16($0).bitPattern.littleEndian } }
+                try halves.withUnsafeBytes { try output.write($0) }
+            }
         }
         try output.close()
     }
+}
+
+/// How `saveSafetensors` stores elements.
+public enum SafetensorsStorage: String, Sendable {
+    case float32 = "F32", float16 = "F16"
 }

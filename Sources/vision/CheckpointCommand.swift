@@ -99,11 +99,17 @@ struct CheckpointConvert: ParsableCommand {
     var input: String
     @Argument(help: ArgumentHelp("The file to write: .safetensors, or .pth/.pt.", valueName: "out"))
     var output: String
+    @Option(help: ArgumentHelp("Element type of a .safetensors output: f32, or f16 (half the size).", valueName: "type"))
+    var dtype: String = "f32"
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("no such file: \(input)") }
         guard ["safetensors", "pth", "pt"].contains((output as NSString).pathExtension.lowercased()) else {
             throw ValidationError("cannot tell the output format of \(output): use a .safetensors, .pth or .pt name")
+        }
+        guard ["f32", "f16"].contains(dtype.lowercased()) else { throw ValidationError("--dtype must be f32 or f16, not \(dtype)") }
+        if dtype.lowercased() == "f16" && (output as NSString).pathExtension.lowercased() != "safetensors" {
+            throw ValidationError("--dtype f16 is for .safetensors outputs")
         }
         let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
         let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
@@ -118,7 +124,8 @@ struct CheckpointConvert: ParsableCommand {
             .appendingPathComponent(".\(destination.lastPathComponent).part-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: temporary) }
         if (output as NSString).pathExtension.lowercased() == "safetensors" {
-            try saveSafetensors(state, to: temporary, metadata: state.metadata)
+            try saveSafetensors(state, to: temporary, metadata: state.metadata,
+                                storage: dtype.lowercased() == "f16" ? .float16 : .float32)
         } else {
             if !state.metadata.isEmpty {
                 Standard.error("note: .pth has no place for the safetensors metadata (\(state.metadata.keys.sorted().joined(separator: ", "))); it is dropped")

@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Architecture.", valueName: "name"))
     var model: String = "fasterrcnn_mobilenet_v3_large_320_fpn"
 
-    @Option(help: ArgumentHelp("Starting weights (.pth or .safetensors, torchvision keys); default: from scratch.", valueName: "file"))
+    @Option(help: ArgumentHelp("Starting weights (.pth or .safetensors, torchvision keys): a detector (its predictor is re-initialised for the dataset's classes) or an ImageNet classifier's state dict (features.*: the backbone only); default: from scratch.", valueName: "file"))
     var checkpoint: String?
 
     @Option(help: "Epochs.") var epochs: Int = 20
@@ -47,6 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Longer-side cap (default: the model's).") var maxSize: Int?
     @Option(help: "Also checkpoint every N steps (0: only per epoch and on a signal).") var saveEvery: Int = 0
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("Split scored after every epoch (default: val or validation when the dataset has one; 'none' to skip).",
+                               valueName: "name"))
+    var valSplit: String?
 
     func validate() throws {
         if resume == nil && dataset == nil { throw ValidationError("--dataset is required (unless --resume)") }
@@ -69,6 +72,7 @@ struct TrainCommand: ParsableCommand {
                                                 trainableBackboneLayers: loaded.progress.options.trainableBackboneLayers)
             trainer = try Trainer(model: model, classes: loaded.classes, records: records.records,
                                   options: loaded.progress.options, runDirectory: run, resume: loaded)
+            trainer.validation = records.validation
         } else {
             let records = try loadRecords(datasetPath: dataset!, classes: nil)
             var config = try ModelConfig.load(name: model)
@@ -86,10 +90,13 @@ struct TrainCommand: ParsableCommand {
             let net = try TrainableFasterRCNN(config: config, stateDict: state, source: checkpoint ?? "initialisation",
                                               trainableBackboneLayers: options.trainableBackboneLayers, seed: seed)
             if state != nil, !net.parameters.initialized.isEmpty {
-                FileHandle.standardError.write(Data("re-initialised for \(config.numClasses) classes: \(net.parameters.initialized.joined(separator: ", "))\n".utf8))
+                let keys = net.parameters.initialized
+                let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")
+                FileHandle.standardError.write(Data("initialised (not taken from \(checkpoint!), \(config.numClasses) classes): \(list)\n".utf8))
             }
             trainer = try Trainer(model: net, classes: records.classes, records: records.records, options: options,
                                   runDirectory: URL(fileURLWithPath: output))
+            trainer.validation = records.validation
         }
         let signals = StopSignals()
         signals.install()
@@ -104,9 +111,10 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The split's records and the class list ("__background__" first). With `classes`
-    /// (a resumed run), the dataset's class names must be the same.
-    func loadRecords(datasetPath: String?, classes: [String]?) throws -> (records: [DetectionRecord], classes: [String]) {
+    /// The split's records and the class list ("__background__" first), and the validation
+    /// split to score after each epoch. With `classes` (a resumed run), the dataset's class
+    /// names must be the same.
+    func loadRecords(datasetPath: String?, classes: [String]?) throws -> (records: [DetectionRecord], classes: [String], validation: Validation?) {
         guard let datasetPath else { throw ValidationError("the checkpoint does not name its dataset; pass --dataset") }
         let data = try DetectionDataset.load(from: URL(fileURLWithPath: datasetPath))
         var name = split ?? data.splits.first ?? "train"
@@ -117,6 +125,15 @@ struct TrainCommand: ParsableCommand {
         if let classes, classes != all {
             throw ValidationError("\(datasetPath): classes \(data.classes) differ from the run's \(Array(classes.dropFirst()))")
         }
-        return (try data.records(split: name), all)
+        var validation: Validation?
+        let valName = valSplit ?? ["val", "validation"].first { data.splits.contains($0) }
+        if let valName, valName != "none" {
+            guard data.splits.contains(valName) else {
+                throw ValidationError("\(datasetPath) has no split '\(valName)' (splits: \(data.splits.joined(separator: ", ")))")
+            }
+            if valName == name { throw ValidationError("--val-split '\(valName)' is the training split") }
+            validation = Validation(records: try data.records(split: valName), classes: data.classes, splitName: valName)
+        }
+        return (try data.records(split: name), all, validation)
     }
 }

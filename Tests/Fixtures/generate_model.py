@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Fixtures for the Faster R-CNN parity tests (Tests/VisionDetectionTests).
 
-For each of torchvision's four Faster R-CNN architectures this builds a model of
-the same structure with reduced widths (torchvision's own classes: Bottleneck,
-InvertedResidual, BackboneWithFPN, RPNHead, TwoMLPHead / FastRCNNConvFCHead,
+For each of torchvision's four Faster R-CNN architectures, and for this project's
+fasterrcnn_mobilenet_v2_fpn (torchvision's mobilenet_v2 features with an FPN on
+features[13] and [18]), this builds a model of the same structure with reduced
+widths (torchvision's own classes: Bottleneck, InvertedResidual, mobilenet_v2,
+BackboneWithFPN, RPNHead, TwoMLPHead / FastRCNNConvFCHead, MultiScaleRoIAlign,
 FasterRCNN), seeded random weights, randomised batch-norm statistics and a
 sharpened classifier (so that detections pass the 0.05 score threshold), and
 records torchvision's outputs on a few real photos: body and FPN features
@@ -23,14 +25,14 @@ import torch
 import torch.nn as nn
 from PIL import Image
 from safetensors.torch import save_file
-from torchvision.models import mobilenet_v3_large
+from torchvision.models import mobilenet_v2, mobilenet_v3_large
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNConvFCHead, FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.rpn import RPNHead
 from torchvision.models.resnet import Bottleneck
-from torchvision.ops import FrozenBatchNorm2d
+from torchvision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -56,7 +58,17 @@ DELTA_MAX = 2.5
 # The fixture models run on smaller images than the published ones, to keep the
 # committed feature samples small; the transform code path is the same.
 FIXTURE_SIZES = {"fasterrcnn_resnet50_fpn": (320, 480), "fasterrcnn_resnet50_fpn_v2": (288, 416),
-                 "fasterrcnn_mobilenet_v3_large_fpn": (480, 640), "fasterrcnn_mobilenet_v3_large_320_fpn": (320, 640)}
+                 "fasterrcnn_mobilenet_v3_large_fpn": (480, 640), "fasterrcnn_mobilenet_v3_large_320_fpn": (320, 640),
+                 "fasterrcnn_mobilenet_v2_fpn": (320, 480)}
+# fasterrcnn_mobilenet_v2_fpn, added later, is kept smaller (its fixture files under
+# 600 KB together): mobilenet_v2's last conv has 1280 channels at any width below 1,
+# so the body is narrower, the FPN and box head thinner, fewer proposals are kept and
+# fewer feature values sampled. The other four keep their original settings.
+MOBILENET_V2_WIDTH = 0.1
+MOBILENET_V2_FPN_CHANNELS = 8
+MOBILENET_V2_REPRESENTATION = 16
+MOBILENET_V2_RPN_TOP_N = 150
+SAMPLE_COUNTS = {"fasterrcnn_mobilenet_v2_fpn": 512}
 
 
 class MiniResNet(nn.Module):
@@ -99,6 +111,31 @@ def mobilenet_backbone():
                            extra_blocks=LastLevelMaxPool())
 
 
+def mobilenet_v2_backbone():
+    features = mobilenet_v2(width_mult=MOBILENET_V2_WIDTH, norm_layer=FrozenBatchNorm2d).features
+    return BackboneWithFPN(features, {"13": "0", "18": "1"}, [features[13].out_channels, features[18].out_channels],
+                           MOBILENET_V2_FPN_CHANNELS, extra_blocks=LastLevelMaxPool())
+
+
+def build_mobilenet_v2(kw):
+    """fasterrcnn_mobilenet_v2_fpn as Models/fasterrcnn_mobilenet_v2_fpn.json describes it."""
+    with open(os.path.join(MODELS, "fasterrcnn_mobilenet_v2_fpn.json")) as f:
+        config = json.load(f)
+    anchors = AnchorGenerator(tuple(tuple(int(v) for v in s) for s in config["anchorSizes"]),
+                              tuple(tuple(r) for r in config["aspectRatios"]))
+    return FasterRCNN(mobilenet_v2_backbone(), image_mean=config["imageMean"], image_std=config["imageStd"],
+                      rpn_anchor_generator=anchors,
+                      rpn_head=RPNHead(MOBILENET_V2_FPN_CHANNELS, anchors.num_anchors_per_location()[0]),
+                      rpn_pre_nms_top_n_test=MOBILENET_V2_RPN_TOP_N, rpn_post_nms_top_n_test=MOBILENET_V2_RPN_TOP_N,
+                      rpn_nms_thresh=config["rpnNMSThresh"], rpn_score_thresh=config["rpnScoreThresh"],
+                      box_roi_pool=MultiScaleRoIAlign(["0", "1"], config["roiOutputSize"], config["roiSamplingRatio"]),
+                      box_head=TwoMLPHead(MOBILENET_V2_FPN_CHANNELS * config["roiOutputSize"] ** 2,
+                                          MOBILENET_V2_REPRESENTATION),
+                      box_predictor=FastRCNNPredictor(MOBILENET_V2_REPRESENTATION, NUM_CLASSES),
+                      box_score_thresh=config["boxScoreThresh"], box_nms_thresh=config["boxNMSThresh"],
+                      box_detections_per_img=config["boxDetectionsPerImage"], **kw)
+
+
 def build(arch):
     min_size, max_size = FIXTURE_SIZES[arch]
     kw = dict(min_size=min_size, max_size=max_size)
@@ -106,6 +143,8 @@ def build(arch):
         backbone = resnet_backbone(FrozenBatchNorm2d, None)
         head = TwoMLPHead(FPN_CHANNELS * 49, REPRESENTATION)
         model = FasterRCNN(backbone, box_head=head, box_predictor=FastRCNNPredictor(REPRESENTATION, NUM_CLASSES), **kw)
+    elif arch == "fasterrcnn_mobilenet_v2_fpn":
+        model = build_mobilenet_v2(kw)
     elif arch == "fasterrcnn_resnet50_fpn_v2":
         backbone = resnet_backbone(nn.BatchNorm2d, nn.BatchNorm2d)
         rpn_head = RPNHead(FPN_CHANNELS, 3, conv_depth=2)
@@ -144,6 +183,8 @@ def randomise(model, arch, generator, images):
                 m.eps = 0.0
     if arch.startswith("fasterrcnn_mobilenet"):
         preserve_variance(model)
+    if arch == "fasterrcnn_mobilenet_v2_fpn":
+        balance_logits(model, images)
     sharpen(model, images)
 
 
@@ -162,6 +203,38 @@ def preserve_variance(model):
             model.backbone(model.transform([image])[0].tensors)
             handle.remove()
             conv.weight.div_(captured["y"].std() + 1e-6)
+
+
+def standardise_outputs(layer, outputs):
+    """Rescales `layer` (conv or linear) so each output channel of `outputs` ([rows,
+    channels], what it produced) gets zero mean and unit standard deviation."""
+    mean, std = outputs.mean(0), outputs.std(0) + 1e-6
+    layer.weight.div_(std.view(-1, *([1] * (layer.weight.dim() - 1))))
+    layer.bias.copy_((layer.bias - mean) / std)
+
+
+def balance_logits(model, images):
+    """fasterrcnn_mobilenet_v2_fpn only (the other fixtures predate it). With random
+    weights one anchor shape's objectness and two classes' logits dominate: every
+    proposal is one 22x11 anchor and the detections have two labels. A trained head
+    has no such a-priori favourite, so each objectness channel (one per anchor shape)
+    and each class logit is standardised over the fixture images: the proposals then
+    cover all anchor sizes and levels, and the detections some thirty classes."""
+    captured = {"rpn": [], "x": []}
+    model.eval()
+    with torch.no_grad():
+        handle = model.rpn.head.cls_logits.register_forward_hook(lambda m, i, o: captured["rpn"].append(o))
+        for image in images:
+            model([image])
+        handle.remove()
+        logits = torch.cat([o.permute(0, 2, 3, 1).reshape(-1, o.shape[1]) for o in captured["rpn"]])
+        standardise_outputs(model.rpn.head.cls_logits, logits)
+        handle = model.roi_heads.box_head.register_forward_hook(lambda m, i, o: captured["x"].append(o))
+        for image in images:  # box-head features on the new proposals
+            model([image])
+        handle.remove()
+        classifier = model.roi_heads.box_predictor.cls_score
+        standardise_outputs(classifier, classifier(torch.cat(captured["x"])))
 
 
 def sharpen(model, images):
@@ -239,7 +312,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     images = fixture_images()
     for seed, arch in enumerate(["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
-                                 "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]):
+                                 "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn",
+                                 "fasterrcnn_mobilenet_v2_fpn"]):
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(100 + seed)
         model = build(arch)
@@ -262,6 +336,10 @@ def main():
                       resnetStemChannels=RESNET_STEM, resnetWidths=RESNET_WIDTHS, resnetBlocks=RESNET_BLOCKS,
                       mobilenetWidthMultiplier=MOBILENET_WIDTH, boxHeadConvChannels=BOX_HEAD_CONVS,
                       batchNormEps=0.0 if arch == "fasterrcnn_resnet50_fpn" else 1e-5)
+        if arch == "fasterrcnn_mobilenet_v2_fpn":
+            config.update(mobilenetWidthMultiplier=MOBILENET_V2_WIDTH, fpnChannels=MOBILENET_V2_FPN_CHANNELS,
+                          representationSize=MOBILENET_V2_REPRESENTATION, rpnPreNMSTopNTest=MOBILENET_V2_RPN_TOP_N,
+                          rpnPostNMSTopNTest=MOBILENET_V2_RPN_TOP_N)
         config.pop("url", None); config.pop("sha256Prefix", None)
         with open(os.path.join(OUT, f"{arch}.json"), "w") as f:
             json.dump(config, f, indent=1)
@@ -271,6 +349,7 @@ def main():
         model.backbone.register_forward_hook(lambda m, i, o: captured.__setitem__("fpn", o))
         model.rpn.register_forward_hook(lambda m, i, o: captured.__setitem__("proposals", o[0]))
         expected = {"arch": arch, "weights": weights, "images": []}
+        count = SAMPLE_COUNTS.get(arch, 2048)
         blobs = []
         for name in images:
             x = load_rgb(name)
@@ -279,11 +358,11 @@ def main():
             entry = {"file": name, "height": x.shape[1], "width": x.shape[2], "features": []}
             for group in ("body", "fpn"):
                 for level, t in captured[group].items():
-                    s = sample(t[0])
+                    s = sample(t[0], count)
                     entry["features"].append({"group": group, "level": level, "shape": list(t.shape),
                                               "sum": float(t.double().sum()), "absSum": float(t.double().abs().sum()),
                                               "sampleOffset": sum(b.numel() for b in blobs), "sampleCount": s.numel(),
-                                              "sampleStep": max(1, t[0].numel() // 2048)})
+                                              "sampleStep": max(1, t[0].numel() // count)})
                     blobs.append(s.float())
             entry["proposals"] = [[round(v, 4) for v in b] for b in captured["proposals"][0].tolist()]
             entry["detections"] = [{"box": b, "label": int(l), "score": float(s)}

@@ -51,6 +51,36 @@ final class CheckpointRoundTripTests: XCTestCase {
         XCTAssertEqual(headerLength % 8, 0)
     }
 
+    func testSafetensorsFloat16StorageRoundsToNearestAndRefusesOverflow() throws {
+        let url = CheckpointFixtures.temporaryURL("half.safetensors")
+        let original = sample()
+        try saveSafetensors(original, to: url, metadata: ["producer": "vision"], storage: .float16)
+        let (loaded, _) = try loadStateDict(from: url)
+        XCTAssertEqual(Set(loaded.keys), Set(original.keys))
+        var worstRelative: Float = 0
+        for key in original.keys {
+            let x = original[key]!, y = loaded[key]!
+            XCTAssertEqual(x.shape, y.shape, key)
+            for (p, q) in zip(x.values, y.values) {
+                // Each value is the nearest half: within half an ulp of Float16 (2^-11 relative).
+                XCTAssertEqual(q, Float(Float16(p)), key)
+                if p != 0 { worstRelative = max(worstRelative, abs(p - q) / abs(p)) }
+            }
+        }
+        print("float16 storage: worst relative rounding \(worstRelative)")
+        XCTAssertLessThanOrEqual(worstRelative, 1.0 / 2048)
+        let f32 = CheckpointFixtures.temporaryURL("full.safetensors")
+        try saveSafetensors(original, to: f32, metadata: ["producer": "vision"])
+        let halfSize = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int
+        let fullSize = try FileManager.default.attributesOfItem(atPath: f32.path)[.size] as! Int
+        XCTAssertLessThan(Double(halfSize), 0.55 * Double(fullSize), "F16 storage is about half the size")
+
+        let tooBig = StateDict([("layer.weight", Tensor(shape: [2], values: [1, 70_000]))])
+        XCTAssertThrowsError(try saveSafetensors(tooBig, to: CheckpointFixtures.temporaryURL("overflow.safetensors"), storage: .float16)) {
+            XCTAssertTrue("\($0)".contains("layer.weight"), "the error names the key: \($0)")
+        }
+    }
+
     func testPthRoundTripKeepsOrderAndVersions() throws {
         let url = CheckpointFixtures.temporaryURL("roundtrip.pth")
         let original = sample()

@@ -102,4 +102,6 @@ final class FasterRCNNParityTests: XCTestCase {
     func testResNet50FPNv2() throws { try runParity("fasterrcnn_resnet50_fpn_v2") }
     func testMobileNetV3LargeFPN() throws { try runParity("fasterrcnn_mobilenet_v3_large_fpn") }
     func testMobileNetV3Large320FPN() throws { try runParity("fasterrcnn_mobilenet_v3_large_320_fpn") }
+    /// This project's own architecture, against torchvision's mobilenet_v2 + BackboneWithFPN + FasterRCNN.
+    func testMobileNetV2FPN() throws { try runParity("fasterrcnn_mobilenet_v2_fpn") }
 }

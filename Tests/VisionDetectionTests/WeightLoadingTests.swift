@@ -109,6 +109,54 @@ final class WeightLoadingTests: XCTestCase {
             keys: Set(mobile.keys), requested: "fasterrcnn_resnet50_fpn", source: "m.safetensors")) { error in
             XCTAssertTrue("\(error)".contains("m.safetensors"), "\(error)")
         }
-        XCTAssertThrowsError(try ArchitectureInference.architecture(keys: ["a.weight"], requested: nil, source: "x.pth"))
+        XCTAssertThrowsError(try ArchitectureInference.architecture(keys: ["a.weight"], requested: nil, source: "x.pth")) { error in
+            for backbone in ["ResNet-50", "MobileNetV3", "MobileNetV2"] {
+                XCTAssertTrue("\(error)".contains(backbone), "\(error)")
+            }
+        }
+    }
+
+    /// MobileNetV2 and V3 bodies share the stem key `backbone.body.0.0.weight`; their
+    /// blocks (`1.conv.*` vs `1.block.*`) tell them apart.
+    func testMobileNetV2IsInferredAndV3StaysV3() throws {
+        let (_, v2) = try fixture("fasterrcnn_mobilenet_v2_fpn")
+        let (_, v3) = try fixture("fasterrcnn_mobilenet_v3_large_fpn")
+        XCTAssertNotNil(v2["backbone.body.0.0.weight"])
+        XCTAssertNotNil(v2["backbone.body.1.conv.0.0.weight"])
+        XCTAssertEqual(try ArchitectureInference.architecture(keys: Set(v2.keys), requested: nil, source: "v2"),
+                       "fasterrcnn_mobilenet_v2_fpn")
+        XCTAssertEqual(try ArchitectureInference.architecture(
+            keys: Set(v2.keys), requested: "fasterrcnn_mobilenet_v2_fpn", source: "v2"), "fasterrcnn_mobilenet_v2_fpn")
+        XCTAssertEqual(try ArchitectureInference.architecture(keys: Set(v3.keys), requested: nil, source: "v3"),
+                       "fasterrcnn_mobilenet_v3_large_fpn")
+        XCTAssertThrowsError(try ArchitectureInference.architecture(
+            keys: Set(v2.keys), requested: "fasterrcnn_mobilenet_v3_large_fpn", source: "v2.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("fasterrcnn_mobilenet_v2_fpn"), "\(error)")
+        }
+        XCTAssertThrowsError(try ArchitectureInference.architecture(
+            keys: Set(v3.keys), requested: "fasterrcnn_mobilenet_v2_fpn", source: "v3.safetensors"))
+        XCTAssertTrue(ModelConfig.names.contains("fasterrcnn_mobilenet_v2_fpn"))
+    }
+
+    /// Checkpoints written by `vision train` carry their model definition as
+    /// `vision.config` metadata; a MobileNetV2 one loads from it with no Models/ file.
+    func testMobileNetV2CheckpointLoadsFromItsConfigMetadata() throws {
+        let (config, state) = try fixture("fasterrcnn_mobilenet_v2_fpn")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vision-mnv2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("trained.safetensors")
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        try saveSafetensors(state, to: url, metadata: [Detector.configMetadataKey: json])
+        let detector = try Detector(checkpoint: url, modelDirectory: dir)
+        XCTAssertEqual(detector.architecture, "fasterrcnn_mobilenet_v2_fpn")
+        XCTAssertEqual(detector.model.config.backbone, .mobilenetV2)
+        XCTAssertEqual(detector.model.config.mobilenetWidthMultiplier, config.mobilenetWidthMultiplier)
+        let image = Tensor(shape: [3, 96, 128], values: (0..<(3 * 96 * 128)).map { Float(($0 * 7919) % 256) / 255 })
+        let direct = try FasterRCNN(config: config, stateDict: state, source: "direct").detect([image])[0]
+        let loaded = detector.model.detect([image])[0]
+        XCTAssertEqual(loaded.scores, direct.scores)
+        XCTAssertEqual(loaded.boxes, direct.boxes)
+        XCTAssertGreaterThan(loaded.count, 0)
     }
 }

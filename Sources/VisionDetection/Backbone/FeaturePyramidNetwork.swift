@@ -49,6 +49,7 @@ struct BackboneWithFPN {
     enum Body {
         case resnet50(ResNet50Body)
         case mobilenet(MobileNetV3LargeBody)
+        case mobilenetV2(MobileNetV2Body)
     }
     let body: Body
     let fpn: FeaturePyramidNetwork
@@ -62,6 +63,9 @@ struct BackboneWithFPN {
         case .mobilenetV3Large:
             body = .mobilenet(MobileNetV3LargeBody(r, backend: backend, prefix: "backbone.body", config: config))
             inChannels = MobileNetV3LargeBody.outChannels(config)
+        case .mobilenetV2:
+            body = .mobilenetV2(MobileNetV2Body(r, backend: backend, prefix: "backbone.body", config: config))
+            inChannels = MobileNetV2Body.outChannels(config)
         }
         fpn = FeaturePyramidNetwork(r, backend: backend, prefix: "backbone.fpn", inChannels: inChannels,
                                     channels: config.fpnChannels, withBatchNorm: config.variant == .v2)
@@ -72,6 +76,7 @@ struct BackboneWithFPN {
         switch body {
         case .resnet50(let b): return b(images)
         case .mobilenet(let b): return b(images)
+        case .mobilenetV2(let b): return b(images)
         }
     }
 

@@ -4,7 +4,9 @@ import Foundation
 /// The four torchvision builders are described by `Models/<name>.json`;
 /// the field names mirror torchvision's constructor arguments.
 public struct ModelConfig: Codable, Sendable, Equatable {
-    public enum Backbone: String, Codable, Sendable { case resnet50, mobilenetV3Large = "mobilenet_v3_large" }
+    public enum Backbone: String, Codable, Sendable {
+        case resnet50, mobilenetV3Large = "mobilenet_v3_large", mobilenetV2 = "mobilenet_v2"
+    }
     /// v1: TwoMLPHead, one RPN conv, FPN convs with bias. v2: conv box head, two RPN convs, BN in FPN.
     public enum Variant: String, Codable, Sendable { case v1, v2 }
 
@@ -142,6 +144,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public static let names = [
         "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
         "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn",
+        "fasterrcnn_mobilenet_v2_fpn",
     ]
 
     /// Reads `<directory>/<name>.json`.

@@ -2,6 +2,7 @@
 // after every step and {"kind": "epoch", ...} after every epoch.
 
 import Foundation
+import VisionData
 
 public struct IterationMetrics: Codable, Sendable, Equatable {
     public var kind = "iteration"
@@ -30,9 +31,11 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var globalStep: Int
     public var meanLoss: Float
     public var seconds: Double
+    /// COCO metrics on the validation split after this epoch, when there is one.
+    public var validation: DetectionMetrics?
 
     enum CodingKeys: String, CodingKey {
-        case kind, epoch, seconds
+        case kind, epoch, seconds, validation
         case globalStep = "global_step", meanLoss = "mean_loss"
     }
 }

@@ -32,6 +32,8 @@ public final class Trainer {
     public let runDirectory: URL
     public private(set) var progress: TrainingProgress
     public let metrics: MetricsLog
+    /// Scored at the end of every epoch when set (the run's validation split).
+    public var validation: Validation?
     /// Progress lines (stderr by default).
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -130,9 +132,18 @@ public final class Trainer {
                     progress.epoch += 1
                     progress.stepInEpoch = 0
                     try save()
+                    let seconds = Date().timeIntervalSince(epochStart)
+                    var scores: DetectionMetrics?
+                    if let validation {
+                        let start = Date()
+                        scores = try validation.evaluate(model)
+                        report(String(format: "epoch %d/%d validation (%@, %d images, %.0f s): AP %.4f  AP50 %.4f  AP75 %.4f  AR100 %.4f",
+                                      epoch + 1, o.epochs, validation.splitName, validation.records.count,
+                                      Date().timeIntervalSince(start), scores!.AP, scores!.AP50, scores!.AP75, scores!.AR100))
+                    }
                     metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep,
                                              meanLoss: metrics.losses.suffix(iterations).reduce(0, +) / Float(iterations),
-                                             seconds: Date().timeIntervalSince(epochStart)))
+                                             seconds: seconds, validation: scores))
                     try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
                 } else if o.checkpointEverySteps > 0, progress.globalStep % o.checkpointEverySteps == 0 {
                     try save()

@@ -37,7 +37,7 @@ public final class TrainableFasterRCNN {
     public let config: ModelConfig
     public let parameters: ModelParameters
     public let transform: DetectionTransform
-    let body: TrainableMobileNetV3Body
+    let body: TrainableBody
     let fpn: TrainableFPN
     let rpnHead: TrainableRPNHead
     let boxHead: TrainableBoxHead
@@ -53,24 +53,27 @@ public final class TrainableFasterRCNN {
     /// - config: the architecture; `numClasses` (background included) sets the predictor's size.
     /// - stateDict: starting weights (torchvision names), nil to initialise from scratch as torchvision
     ///   does. Every key must be present with its shape, except the predictor's, which is
-    ///   re-initialised when missing or of another class count.
-    /// - trainableBackboneLayers: torchvision's trainable_backbone_layers (0...6 for MobileNetV3).
+    ///   re-initialised when missing or of another class count. A classification model's state
+    ///   dict (`features.*`, e.g. an ImageNet MobileNetV2) starts the backbone body only.
+    /// - trainableBackboneLayers: torchvision's trainable_backbone_layers (0...6 for the MobileNets).
     /// - seed: drives the initialisation of whatever the state dict does not provide.
     public init(config: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
                 trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
-        guard config.backbone == .mobilenetV3Large, config.variant == .v1 else {
-            throw TrainingModelError("training supports the mobilenet_v3_large FPN models so far, not \(config.name)")
-        }
         guard (0...6).contains(trainableBackboneLayers) else {
             throw TrainingModelError("trainable backbone layers must be in 0...6 for \(config.name), got \(trainableBackboneLayers)")
         }
         self.config = config
-        let p = ModelParameters(source: stateDict, sourceName: source, seed: seed, resettable: Self.isPredictorKey)
+        // An ImageNet classification state dict starts the body only; everything else is initialised.
+        let backboneOnly = stateDict.flatMap(TrainableBodies.backboneImport)
+        let resettable: (String) -> Bool = backboneOnly == nil
+            ? Self.isPredictorKey
+            : { !$0.hasPrefix("backbone.body.") }
+        let p = ModelParameters(source: backboneOnly ?? stateDict, sourceName: source, seed: seed, resettable: resettable)
         parameters = p
         transform = DetectionTransform(config: config)
-        body = TrainableMobileNetV3Body(p, prefix: "backbone.body", config: config, trainableLayers: trainableBackboneLayers)
-        fpn = TrainableFPN(p, prefix: "backbone.fpn", inChannels: TrainableMobileNetV3Body.outChannels(config),
-                           channels: config.fpnChannels)
+        let (body, bodyChannels) = try TrainableBodies.make(p, config: config, trainableLayers: trainableBackboneLayers)
+        self.body = body
+        fpn = TrainableFPN(p, prefix: "backbone.fpn", inChannels: bodyChannels, channels: config.fpnChannels)
         rpnHead = TrainableRPNHead(p, channels: config.fpnChannels, anchors: config.anchorsPerLocation)
         let pooled = config.fpnChannels * config.roiOutputSize * config.roiOutputSize
         boxHead = TrainableBoxHead(p, pooledFeatures: pooled, representation: config.representationSize,

@@ -6,7 +6,7 @@ import VisionCore
 import VisionDetection
 import VisionKernels
 
-final class TrainableMobileNetV3Body {
+final class TrainableMobileNetV3Body: TrainableBody {
     typealias Architecture = MobileNetV3LargeArchitecture
 
     /// Indices of `features` that start a stage (torchvision's stage_indices: the stem,
