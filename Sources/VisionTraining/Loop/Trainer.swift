@@ -131,7 +131,6 @@ public final class Trainer {
                 if progress.stepInEpoch == iterations {
                     progress.epoch += 1
                     progress.stepInEpoch = 0
-                    try save()
                     let seconds = Date().timeIntervalSince(epochStart)
                     var scores: DetectionMetrics?
                     if let validation {
@@ -144,6 +143,9 @@ public final class Trainer {
                     metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep,
                                              meanLoss: metrics.losses.suffix(iterations).reduce(0, +) / Float(iterations),
                                              seconds: seconds, validation: scores))
+                    // Saved after the epoch's line is written: a kill during validation resumes
+                    // from the previous checkpoint and replays the step, rewriting the line.
+                    try save()
                     try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
                 } else if o.checkpointEverySteps > 0, progress.globalStep % o.checkpointEverySteps == 0 {
                     try save()
