@@ -98,6 +98,8 @@ func sgemmGflops(n: Int = 2048) -> Double {
 }
 
 let options = Options(CommandLine.arguments)
+// As `vision` does at start-up; VISION_DEFAULT_MALLOC=1 measures glibc's defaults instead.
+if ProcessInfo.processInfo.environment["VISION_DEFAULT_MALLOC"] == nil { MemoryTuning.reuseFreedMemory() }
 let backend = ProfilingBackend(threads: options.threads)
 let detector: Detector
 let image: Tensor

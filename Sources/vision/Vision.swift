@@ -1,4 +1,5 @@
 import ArgumentParser
+import VisionCore
 import VisionDetection
 
 @main
@@ -21,4 +22,9 @@ struct Vision: ParsableCommand {
             EvalCommand.self,
             DatasetCommand.self,
         ])
+
+    static func main() {
+        MemoryTuning.reuseFreedMemory()
+        main(nil)
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every hyperparameter of one Faster R-CNN variant, in one place.
-/// The four torchvision builders are described by `Models/<name>.json`;
+/// torchvision's four builders and fasterrcnn_mobilenet_v2_fpn are described by `Models/<name>.json`;
 /// the field names mirror torchvision's constructor arguments.
 public struct ModelConfig: Codable, Sendable, Equatable {
     public enum Backbone: String, Codable, Sendable {
