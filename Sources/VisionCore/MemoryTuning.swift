@@ -8,7 +8,12 @@
 // 64-bit) and never trimming the heap keeps freed blocks for the next call.
 
 #if canImport(Glibc)
-import Glibc
+/// glibc's mallopt(3); <malloc.h> is not part of Swift's Glibc module, so it is declared here.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// <malloc.h>: M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3.
+private let mallocTrimThreshold: Int32 = -1
+private let mallocMmapThreshold: Int32 = -3
 #endif
 
 public enum MemoryTuning {
@@ -19,8 +24,8 @@ public enum MemoryTuning {
     @discardableResult
     public static func reuseFreedMemory() -> Bool {
         #if canImport(Glibc)
-        let a = mallopt(M_MMAP_THRESHOLD, mmapThreshold)
-        let b = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        let a = glibcMallopt(mallocMmapThreshold, mmapThreshold)
+        let b = glibcMallopt(mallocTrimThreshold, Int32.max)
         return a == 1 && b == 1
         #else
         return false

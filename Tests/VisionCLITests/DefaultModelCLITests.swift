@@ -13,7 +13,7 @@ final class DefaultModelCLITests: XCTestCase {
         let scratch = try CLI.temporaryDirectory("default-predict")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let image = sample.appendingPathComponent("JPEGImages/BloodImage_00007.jpg")
-        let result = try CLI.run([image.path], environment: CLI.environment(models: models, home: scratch), scratch: scratch)
+        let result = try CLI.run(["predict", image.path], environment: CLI.environment(models: models, home: scratch), scratch: scratch)
         XCTAssertEqual(result.status, 0, result.stderr)
         let records = try CLI.records(result.stdout)
         XCTAssertEqual(records.count, 1)
