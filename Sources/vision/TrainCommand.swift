@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
             Examples:
               vision train --dataset data/bccd --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn -o runs/bccd
               vision train --resume runs/bccd
+            Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \
+            fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn (v1; fine-tune torchvision's COCO checkpoint).
             Defaults: mobilenet_v3_large_320_fpn, batch 2, lr 0.0025 per image, momentum 0.9, weight decay 1e-4, \
             20 epochs, warm-up over the first epoch, lr x0.1 at ~2/3 and ~0.85 of the epochs, horizontal flips.
             """)
@@ -39,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs.") var epochs: Int = 20
     @Option(help: "Images per step.") var batchSize: Int = 2
     @Option(help: "Learning rate (default: 0.0025 x batch size).") var lr: Float?
-    @Option(help: "Backbone stages to train, 0-6 (default: 3 from a checkpoint, 6 from scratch).") var trainableLayers: Int?
+    @Option(help: "Backbone stages to train: 0-6 for the MobileNets, 0-5 for ResNet-50 (default: 3 from a checkpoint, all from scratch).") var trainableLayers: Int?
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The run folder.", valueName: "dir")) var output: String = "runs/train"
     @Option(help: ArgumentHelp("Continue the run in this folder where it stopped.", valueName: "dir")) var resume: String?
     @Option(help: "Seed of the initialisation, data order, flips and sampling.") var seed: UInt64 = 0
@@ -57,6 +59,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
         }
         if epochs < 1 || batchSize < 1 { throw ValidationError("--epochs and --batch-size must be >= 1") }
+        // The exact range depends on the backbone (checked in run() once the model is loaded).
         if let trainableLayers, !(0...6).contains(trainableLayers) { throw ValidationError("--trainable-layers must be in 0...6") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
     }
@@ -83,7 +86,11 @@ struct TrainCommand: ParsableCommand {
             if let checkpoint { state = try loadStateDict(from: URL(fileURLWithPath: checkpoint)).0 }
             var options = TrainingOptions.defaults(epochs: epochs, batchSize: batchSize)
             if let lr { options.learningRate = lr }
-            options.trainableBackboneLayers = trainableLayers ?? (checkpoint == nil ? 6 : 3)
+            let layerRange = TrainableFasterRCNN.trainableBackboneLayerRange(config.backbone)
+            if let trainableLayers, !layerRange.contains(trainableLayers) {
+                throw ValidationError("--trainable-layers must be in \(layerRange.lowerBound)...\(layerRange.upperBound) for \(model)")
+            }
+            options.trainableBackboneLayers = trainableLayers ?? (checkpoint == nil ? layerRange.upperBound : 3)
             options.seed = seed
             options.checkpointEverySteps = saveEvery
             options.datasetPath = URL(fileURLWithPath: dataset!).standardizedFileURL.path

@@ -20,8 +20,20 @@ enum TrainableBodies {
         case (.mobilenetV2, .v1):
             return (TrainableMobileNetV2Body(p, prefix: "backbone.body", config: config, trainableLayers: trainableLayers),
                     TrainableMobileNetV2Body.outChannels(config))
+        case (.resnet50, .v1):
+            return (TrainableResNet50Body(p, prefix: "backbone.body", config: config, trainableLayers: trainableLayers),
+                    TrainableResNet50Body.outChannels(config))
         default:
-            throw TrainingModelError("training supports the MobileNet FPN models (mobilenet_v3_large, mobilenet_v2) so far, not \(config.name)")
+            throw TrainingModelError("training supports fasterrcnn_resnet50_fpn (v1) and the MobileNet FPN models (mobilenet_v3_large, mobilenet_v2) so far, not \(config.name)")
+        }
+    }
+
+    /// torchvision's trainable_backbone_layers range for a backbone: 0...5 for ResNet
+    /// (layer4 ... layer1, conv1), 0...6 for the MobileNets (their stages).
+    static func trainableLayerRange(_ backbone: ModelConfig.Backbone) -> ClosedRange<Int> {
+        switch backbone {
+        case .resnet50: return TrainableResNet50Body.trainableLayerRange
+        case .mobilenetV3Large, .mobilenetV2: return 0...6
         }
     }
 

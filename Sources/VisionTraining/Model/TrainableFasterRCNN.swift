@@ -50,17 +50,25 @@ public final class TrainableFasterRCNN {
     /// Predictor keys, re-initialised when the checkpoint's class count differs.
     public static func isPredictorKey(_ key: String) -> Bool { key.hasPrefix("roi_heads.box_predictor.") }
 
+    /// torchvision's trainable_backbone_layers range: 0...5 for ResNet-50 (layer4, layer3,
+    /// layer2, layer1, conv1), 0...6 for the MobileNets; the upper bound trains the whole body.
+    public static func trainableBackboneLayerRange(_ backbone: ModelConfig.Backbone) -> ClosedRange<Int> {
+        TrainableBodies.trainableLayerRange(backbone)
+    }
+
     /// - config: the architecture; `numClasses` (background included) sets the predictor's size.
     /// - stateDict: starting weights (torchvision names), nil to initialise from scratch as torchvision
     ///   does. Every key must be present with its shape, except the predictor's, which is
     ///   re-initialised when missing or of another class count. A classification model's state
     ///   dict (`features.*`, e.g. an ImageNet MobileNetV2) starts the backbone body only.
-    /// - trainableBackboneLayers: torchvision's trainable_backbone_layers (0...6 for the MobileNets).
+    /// - trainableBackboneLayers: torchvision's trainable_backbone_layers, in
+    ///   `trainableBackboneLayerRange(config.backbone)` (0...6 for the MobileNets, 0...5 for ResNet-50).
     /// - seed: drives the initialisation of whatever the state dict does not provide.
     public init(config: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
                 trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
-        guard (0...6).contains(trainableBackboneLayers) else {
-            throw TrainingModelError("trainable backbone layers must be in 0...6 for \(config.name), got \(trainableBackboneLayers)")
+        let range = Self.trainableBackboneLayerRange(config.backbone)
+        guard range.contains(trainableBackboneLayers) else {
+            throw TrainingModelError("trainable backbone layers must be in \(range.lowerBound)...\(range.upperBound) for \(config.name) (\(config.backbone.rawValue) backbone), got \(trainableBackboneLayers)")
         }
         self.config = config
         // An ImageNet classification state dict starts the body only; everything else is initialised.

@@ -1,0 +1,100 @@
+"""One full fasterrcnn_resnet50_fpn (v1) training step in torchvision, for
+Tests/VisionTrainingTests/ResNet50TrainingTests.swift (the ResNet-50 counterpart of
+the step_* section of generate_training.py, kept in its own output files so that
+training/training.f32 and training/index.json stay as they are).
+
+Run with the reference venv: ~/ref/bin/python Tests/Fixtures/generate_training_resnet50.py
+Outputs (FixtureBlob layout, see fixture_blob.py):
+  training/resnet50_step.f32, training/resnet50_step.json
+The reduced-width fixture model (model/fasterrcnn_resnet50_fpn.safetensors, FrozenBatchNorm2d
+with eps 0.0 as torchvision's COCO_V1 weights), model.train(), every parameter trainable
+(trainable_backbone_layers 5), pets.png + hot_dog_gray.png (padded batch) with GT boxes.
+Every torch.randperm of the RPN and RoI samplers is recorded (perm_<k>); the RPN's
+proposals (proposals_<i>), the RoIs the box head saw (sampled_proposals_<i>), the four
+losses (loss_<name>) and the gradients of a few parameters (grad_<key>) are stored;
+permutations only as their first 512 entries (all the samplers read) plus their lengths.
+"""
+import os
+import sys
+
+import torch
+from safetensors.torch import load_file
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from fixture_blob import FixtureBlob  # noqa: E402
+from generate_model import build, load_rgb  # noqa: E402
+
+torch.manual_seed(2025)
+OUT = os.path.join(HERE, "training")
+os.makedirs(OUT, exist_ok=True)
+fixture = FixtureBlob()
+put, put_ints, params = fixture.put, fixture.put_ints, fixture.params
+
+# Record every randperm the samplers draw (the Swift side replays them).
+recorded = []
+_randperm = torch.randperm
+
+
+def recording_randperm(n, *args, **kwargs):
+    p = _randperm(n, *args, **kwargs)
+    recorded.append(p.clone())
+    return p
+
+
+torch.randperm = recording_randperm
+
+ARCH = "fasterrcnn_resnet50_fpn"
+PERM_PREFIX = 512
+model = build(ARCH)
+model.load_state_dict(load_file(os.path.join(HERE, "model", f"{ARCH}.safetensors")))
+for m in model.modules():
+    if isinstance(m, FrozenBatchNorm2d):
+        m.eps = 0.0
+for p in model.parameters():
+    p.requires_grad_(True)
+model.train()
+
+images = [load_rgb("pets.png"), load_rgb("hot_dog_gray.png")]
+targets = [
+    {"boxes": torch.tensor([[20.0, 30.0, 150.0, 220.0], [140.0, 40.0, 270.0, 230.0], [100.0, 100.0, 160.0, 160.0]]),
+     "labels": torch.tensor([18, 17, 1])},
+    {"boxes": torch.tensor([[50.0, 60.0, 250.0, 200.0], [10.0, 10.0, 80.0, 90.0]]), "labels": torch.tensor([58, 3])},
+]
+captured = {}
+model.roi_heads.box_roi_pool.register_forward_hook(
+    lambda m, i, o: captured.__setitem__("sampled", [b.detach().clone() for b in i[1]]))
+model.rpn.register_forward_hook(
+    lambda m, i, o: captured.__setitem__("proposals", [b.detach().clone() for b in o[0]]))
+recorded.clear()
+losses = model(images, targets)
+for i, b in enumerate(captured["proposals"]):
+    put(f"proposals_{i}", b)
+for i, b in enumerate(captured["sampled"]):
+    put(f"sampled_proposals_{i}", b)
+sum(losses.values()).backward()
+PARAMS = ["roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.bbox_pred.bias",
+          "roi_heads.box_head.fc7.weight", "rpn.head.conv.0.0.weight", "rpn.head.cls_logits.bias",
+          "backbone.fpn.layer_blocks.3.0.weight", "backbone.fpn.inner_blocks.0.0.bias",
+          "backbone.body.layer4.2.conv3.weight", "backbone.body.layer3.0.downsample.0.weight",
+          "backbone.body.layer2.1.conv2.weight", "backbone.body.layer1.0.conv1.weight", "backbone.body.conv1.weight"]
+named = dict(model.named_parameters())
+for key in PARAMS:
+    put(f"grad_{key}", named[key].grad)
+for i, t in enumerate(targets):
+    put(f"gt_{i}", t["boxes"])
+    put_ints(f"gt_labels_{i}", t["labels"])
+for name in ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"]:
+    put(name, losses[name].detach().reshape(1))
+# The samplers only read a permutation's first batch-size entries (perm[:num_pos],
+# perm[:num_neg], at most 512): store those and the length, the test completes the rest.
+for k, p in enumerate(recorded):
+    put_ints(f"perm_{k}", p[:PERM_PREFIX])
+params["step"] = {"model": ARCH, "images": ["pets.png", "hot_dog_gray.png"], "perms": len(recorded),
+                  "perm_lengths": [len(p) for p in recorded], "perm_prefix": PERM_PREFIX,
+                  "parameters": PARAMS, "trainable_backbone_layers": 5}
+print("resnet50 step losses", {k: float(v.detach()) for k, v in losses.items()})
+
+fixture.write(os.path.join(OUT, "resnet50_step.f32"), os.path.join(OUT, "resnet50_step.json"))
+print("wrote", fixture.offset * 4, "bytes of floats;", len(fixture.arrays), "arrays,", len(fixture.ints), "int lists")
