@@ -59,10 +59,7 @@ public func conv2d(
                     b = groupInput + col0; ldb = inPlane
                 }
                 let c = groupOutput + col0
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                            Int32(coutG), Int32(cols), Int32(k),
-                            1, groupWeight, Int32(k), b, Int32(ldb),
-                            0, c, Int32(outPlane))
+                gemm(m: coutG, n: cols, k: k, a: groupWeight, lda: k, b: b, ldb: ldb, c: c, ldc: outPlane)
                 applyBiasActivationParallel(c, rows: coutG, rowStride: outPlane, count: cols,
                                             bias: bias, biasOffset: group &* coutG, activation: activation)
                 oy0 = oy1
@@ -101,10 +98,7 @@ func conv2dBatchedSmallMaps(
                 }
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(cout), Int32(width), Int32(k),
-                    1, weight, Int32(k), columns, Int32(width),
-                    0, product, Int32(width))
+        gemm(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: product, ldc: width)
         parallelRanges(count, costPerItem: cout &* outPlane) { images in
             for j in images {
                 let dst: UnsafeMutablePointer<Float> = output + (n0 &+ j) &* cout &* outPlane

@@ -47,8 +47,11 @@ public func conv2dWinograd(
     let plan = WinogradPlan(g)
     let threads = max(1, min(kernelThreadCount, plan.blocks))
     let next = BlockCounter()
-    if threads > 1 { openblas_set_num_threads(1) }
-    defer { if threads > 1 { openblas_set_num_threads(Int32(kernelThreadCount)) } }
+    // The blocks' GEMMs run inside our threads: OpenBLAS must be single-threaded for the call
+    // (it already is unless VISION_OPENBLAS_THREADS=1).
+    let juggle = threads > 1 && gemmUsesOpenBLASThreads
+    if juggle { openblas_set_num_threads(1) }
+    defer { if juggle { openblas_set_num_threads(Int32(kernelThreadCount)) } }
     DispatchQueue.concurrentPerform(iterations: threads) { _ in
         let scratch = WinogradScratch(plan)
         defer { scratch.release() }

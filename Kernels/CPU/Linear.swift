@@ -12,10 +12,8 @@ public func linear(
     if inFeatures == 0 {
         output.update(repeating: 0, count: batch &* outFeatures)
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(batch), Int32(outFeatures), Int32(inFeatures),
-                    1, input, Int32(inFeatures), weight, Int32(inFeatures),
-                    0, output, Int32(outFeatures))
+        gemm(transB: true, m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
+             b: weight, ldb: inFeatures, c: output, ldc: outFeatures)
     }
     // Bias runs along the columns here, so finish each row with a per-column bias.
     if activation == .identity && bias == nil { return }

@@ -1,17 +1,22 @@
-// The kernels' thread count: OpenBLAS's threads inside sgemm plus the number of
-// chunks our own loops (im2col, depthwise, element-wise) are split into.
+// The kernels' thread count: the number of chunks our own loops (GEMM column blocks,
+// im2col, depthwise, element-wise) are split into. OpenBLAS itself runs single-threaded
+// (see ParallelGemm.swift) unless VISION_OPENBLAS_THREADS=1.
 
 import COpenBLAS
 import Foundation
 
 @usableFromInline
-nonisolated(unsafe) var kernelThreadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+nonisolated(unsafe) var kernelThreadCount: Int = {
+    let n = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    openblas_set_num_threads(gemmUsesOpenBLASThreads ? Int32(n) : 1)
+    return n
+}()
 
 /// Sets the threads used by OpenBLAS and by the kernels' own parallel loops.
 public func setThreadCount(_ n: Int) {
     precondition(n >= 1, "thread count must be at least 1, got \(n)")
     kernelThreadCount = n
-    openblas_set_num_threads(Int32(n))
+    openblas_set_num_threads(gemmUsesOpenBLASThreads ? Int32(n) : 1)
 }
 
 /// The thread count set by `setThreadCount` (all cores by default).

@@ -81,8 +81,12 @@ func peakRSSMiB() -> Double {
     return .nan
 }
 
-/// cblas_sgemm GFLOP/s on n^3 at the current OpenBLAS thread count (median of 5).
+/// cblas_sgemm GFLOP/s on n^3 with OpenBLAS's own threading at the kernels' thread count
+/// (the machine's ceiling; the kernels themselves run OpenBLAS single-threaded, see
+/// VisionKernels' gemm), median of 5.
 func sgemmGflops(n: Int = 2048) -> Double {
+    openblas_set_num_threads(Int32(currentThreadCount()))
+    defer { setThreadCount(currentThreadCount()) }
     let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
     let b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)

@@ -74,7 +74,10 @@ func randomBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
     return p
 }
 
+/// cblas_sgemm with OpenBLAS's own threading at the kernels' thread count: the ceiling.
 func sgemmGflops() -> Double {
+    openblas_set_num_threads(Int32(currentThreadCount()))
+    defer { setThreadCount(currentThreadCount()) }
     let n = 2048
     let a = randomBuffer(n * n), b = randomBuffer(n * n), c = randomBuffer(n * n)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }

@@ -56,25 +56,19 @@ public func conv2dBackward(
                     } else {
                         b = groupInput + col0; ldb = inPlane
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                                Int32(coutG), Int32(k), Int32(cols),
-                                1, dy, Int32(outPlane), b, Int32(ldb),
-                                1, gradWeight + group &* coutG &* k, Int32(k))
+                    gemm(transB: true, m: coutG, n: k, k: cols, a: dy, lda: outPlane, b: b, ldb: ldb,
+                         beta: 1, c: gradWeight + group &* coutG &* k, ldc: k)
                 }
                 if let gradInput {
                     let groupGradInput = gradInput + (n &* g.inChannels &+ group &* cinG) &* inPlane
                     if let gradColumns {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(k), Int32(cols), Int32(coutG),
-                                    1, groupWeight, Int32(k), dy, Int32(outPlane),
-                                    0, gradColumns, Int32(cols))
+                        gemm(transA: true, m: k, n: cols, k: coutG, a: groupWeight, lda: k, b: dy, ldb: outPlane,
+                             c: gradColumns, ldc: cols)
                         col2im(gradColumns, groupGradInput, geometry: g, oy0: oy0, oy1: oy1)
                     } else {
                         // Pointwise: each input pixel feeds exactly one output pixel.
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(k), Int32(cols), Int32(coutG),
-                                    1, groupWeight, Int32(k), dy, Int32(outPlane),
-                                    1, groupGradInput + col0, Int32(inPlane))
+                        gemm(transA: true, m: k, n: cols, k: coutG, a: groupWeight, lda: k, b: dy, ldb: outPlane,
+                             beta: 1, c: groupGradInput + col0, ldc: inPlane)
                     }
                 }
                 oy0 = oy1

@@ -14,16 +14,12 @@ public func linearBackward(
 ) {
     if batch == 0 || outFeatures == 0 { return }
     if let gradInput, inFeatures > 0 {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(batch), Int32(inFeatures), Int32(outFeatures),
-                    1, gradOutput, Int32(outFeatures), weight, Int32(inFeatures),
-                    1, gradInput, Int32(inFeatures))
+        gemm(m: batch, n: inFeatures, k: outFeatures, a: gradOutput, lda: outFeatures,
+             b: weight, ldb: inFeatures, beta: 1, c: gradInput, ldc: inFeatures)
     }
     if let gradWeight, inFeatures > 0 {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                    Int32(outFeatures), Int32(inFeatures), Int32(batch),
-                    1, gradOutput, Int32(outFeatures), input, Int32(inFeatures),
-                    1, gradWeight, Int32(inFeatures))
+        gemm(transA: true, m: outFeatures, n: inFeatures, k: batch, a: gradOutput, lda: outFeatures,
+             b: input, ldb: inFeatures, beta: 1, c: gradWeight, ldc: inFeatures)
     }
     if let gradBias {
         parallelRanges(outFeatures, costPerItem: batch) { range in
