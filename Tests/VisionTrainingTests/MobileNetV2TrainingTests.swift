@@ -11,30 +11,11 @@ import VisionTraining
 import XCTest
 
 final class MobileNetV2TrainingTests: XCTestCase {
-    func fixture() throws -> (ModelConfig, StateDict) {
-        let config = try ModelConfig.load(file: try fixtureURL("model/fasterrcnn_mobilenet_v2_fpn.json"))
-        let (state, _) = try loadStateDict(from: try fixtureURL("model/fasterrcnn_mobilenet_v2_fpn.safetensors"))
-        return (config, state)
-    }
+    func fixture() throws -> (ModelConfig, StateDict) { try fixtureModel(named: "fasterrcnn_mobilenet_v2_fpn") }
 
     func testTakesAndExportsEveryFixtureWeight() throws {
         let (config, state) = try fixture()
-        let model = try TrainableFasterRCNN(config: config, stateDict: state, source: "fixture", trainableBackboneLayers: 6)
-        XCTAssertTrue(model.parameters.initialized.isEmpty, "initialised instead of loaded: \(model.parameters.initialized)")
-        let exported = model.stateDict()
-        XCTAssertEqual(Set(exported.keys), Set(state.keys), "the trainable model has exactly the detector's keys")
-        for key in state.keys {
-            XCTAssertEqual(exported[key]?.values, state[key]?.values, key)
-        }
-        // Detections from the exported weights are the fixture's (same inference code).
-        let reference = try FasterRCNN(config: config, stateDict: state, source: "fixture")
-        let roundTrip = try FasterRCNN(config: config, stateDict: exported, source: "exported")
-        let image = try fixtureImage("pets.png")
-        let a = reference.detect([image.reshaped([1] + image.shape)])[0]
-        let b = roundTrip.detect([image.reshaped([1] + image.shape)])[0]
-        XCTAssertGreaterThan(a.count, 0)
-        XCTAssertEqual(a.scores, b.scores)
-        XCTAssertEqual(a.boxes.coordinates, b.boxes.coordinates)
+        try assertTakesAndExportsEveryWeight(config: config, state: state, trainableBackboneLayers: 6)
     }
 
     func testClassifierStateDictStartsTheBodyOnly() throws {

@@ -25,11 +25,7 @@ func fixtureURL(_ relative: String) throws -> URL {
 }
 
 /// The fixture model's definition and weights.
-func fixtureModel() throws -> (ModelConfig, StateDict) {
-    let config = try ModelConfig.load(file: try fixtureURL("model/fasterrcnn_mobilenet_v3_large_fpn.json"))
-    let (state, _) = try loadStateDict(from: try fixtureURL("model/fasterrcnn_mobilenet_v3_large_fpn.safetensors"))
-    return (config, state)
-}
+func fixtureModel() throws -> (ModelConfig, StateDict) { try fixtureModel(named: "fasterrcnn_mobilenet_v3_large_fpn") }
 
 /// A fixture image as [3, H, W] in [0, 1].
 func fixtureImage(_ name: String) throws -> Tensor {
