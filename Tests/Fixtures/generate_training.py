@@ -33,6 +33,7 @@ from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.ops import roi_align
 
 from fixture_blob import FixtureBlob
+from training_step import STEP_IMAGES, record_randperm, run_training_step
 
 torch.manual_seed(2024)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "training")
@@ -42,17 +43,7 @@ fixture = FixtureBlob()
 put, put_ints, params = fixture.put, fixture.put_ints, fixture.params
 
 
-recorded = []
-_randperm = torch.randperm
-
-
-def recording_randperm(n, *args, **kwargs):
-    p = _randperm(n, *args, **kwargs)
-    recorded.append(p.clone())
-    return p
-
-
-torch.randperm = recording_randperm
+recorded = record_randperm()
 
 
 def random_boxes(n, width, height, min_wh, max_wh):
@@ -178,45 +169,20 @@ import sys  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from generate_model import build, load_rgb  # noqa: E402
+from generate_model import build  # noqa: E402
 
 step_model = build("fasterrcnn_mobilenet_v3_large_fpn")
 step_model.load_state_dict(load_file(os.path.join(os.path.dirname(OUT), "model",
                                                   "fasterrcnn_mobilenet_v3_large_fpn.safetensors")))
 step_model.train()
-step_images = [load_rgb("pets.png"), load_rgb("hot_dog_gray.png")]
-step_targets = [
-    {"boxes": torch.tensor([[20.0, 30.0, 150.0, 220.0], [140.0, 40.0, 270.0, 230.0], [100.0, 100.0, 160.0, 160.0]]),
-     "labels": torch.tensor([18, 17, 1])},
-    {"boxes": torch.tensor([[50.0, 60.0, 250.0, 200.0], [10.0, 10.0, 80.0, 90.0]]), "labels": torch.tensor([58, 3])},
-]
-step_captured = {}
-step_model.roi_heads.box_roi_pool.register_forward_hook(
-    lambda m, i, o: step_captured.__setitem__("sampled", [b.detach().clone() for b in i[1]]))
-step_model.rpn.register_forward_hook(
-    lambda m, i, o: step_captured.__setitem__("proposals", [b.detach().clone() for b in o[0]]))
-recorded.clear()
-step_losses = step_model(step_images, step_targets)
-for i, b in enumerate(step_captured["proposals"]):
-    put(f"step_proposals_{i}", b)
-for i, b in enumerate(step_captured["sampled"]):
-    put(f"step_sampled_proposals_{i}", b)
-sum(step_losses.values()).backward()
 STEP_PARAMS = ["roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.bbox_pred.bias",
                "roi_heads.box_head.fc7.weight", "rpn.head.conv.0.0.weight", "rpn.head.cls_logits.bias",
                "rpn.head.bbox_pred.weight", "backbone.fpn.layer_blocks.0.0.weight", "backbone.fpn.inner_blocks.1.0.bias",
                "backbone.body.0.0.weight", "backbone.body.13.block.1.0.weight", "backbone.body.4.block.2.fc1.weight"]
-named = dict(step_model.named_parameters())
-for key in STEP_PARAMS:
-    put(f"step_grad_{key}", named[key].grad)
-for i, t in enumerate(step_targets):
-    put(f"step_gt_{i}", t["boxes"])
-    put_ints(f"step_gt_labels_{i}", t["labels"])
-for name in ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"]:
-    put(f"step_{name}", step_losses[name].detach().reshape(1))
+step_losses = run_training_step(step_model, recorded, fixture, "step_", STEP_PARAMS)
 for k, p in enumerate(recorded):
     put_ints(f"step_perm_{k}", p)
-params["step"] = {"model": "fasterrcnn_mobilenet_v3_large_fpn", "images": ["pets.png", "hot_dog_gray.png"],
+params["step"] = {"model": "fasterrcnn_mobilenet_v3_large_fpn", "images": STEP_IMAGES,
                   "perms": len(recorded), "parameters": STEP_PARAMS}
 print("step losses", {k: float(v) for k, v in step_losses.items()})
 

@@ -24,7 +24,8 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fixture_blob import FixtureBlob  # noqa: E402
-from generate_model import build, load_rgb  # noqa: E402
+from generate_model import build  # noqa: E402
+from training_step import STEP_IMAGES, record_randperm, run_training_step  # noqa: E402
 
 torch.manual_seed(2025)
 OUT = os.path.join(HERE, "training")
@@ -33,17 +34,7 @@ fixture = FixtureBlob()
 put, put_ints, params = fixture.put, fixture.put_ints, fixture.params
 
 # Record every randperm the samplers draw (the Swift side replays them).
-recorded = []
-_randperm = torch.randperm
-
-
-def recording_randperm(n, *args, **kwargs):
-    p = _randperm(n, *args, **kwargs)
-    recorded.append(p.clone())
-    return p
-
-
-torch.randperm = recording_randperm
+recorded = record_randperm()
 
 ARCH = "fasterrcnn_resnet50_fpn"
 PERM_PREFIX = 512
@@ -56,42 +47,17 @@ for p in model.parameters():
     p.requires_grad_(True)
 model.train()
 
-images = [load_rgb("pets.png"), load_rgb("hot_dog_gray.png")]
-targets = [
-    {"boxes": torch.tensor([[20.0, 30.0, 150.0, 220.0], [140.0, 40.0, 270.0, 230.0], [100.0, 100.0, 160.0, 160.0]]),
-     "labels": torch.tensor([18, 17, 1])},
-    {"boxes": torch.tensor([[50.0, 60.0, 250.0, 200.0], [10.0, 10.0, 80.0, 90.0]]), "labels": torch.tensor([58, 3])},
-]
-captured = {}
-model.roi_heads.box_roi_pool.register_forward_hook(
-    lambda m, i, o: captured.__setitem__("sampled", [b.detach().clone() for b in i[1]]))
-model.rpn.register_forward_hook(
-    lambda m, i, o: captured.__setitem__("proposals", [b.detach().clone() for b in o[0]]))
-recorded.clear()
-losses = model(images, targets)
-for i, b in enumerate(captured["proposals"]):
-    put(f"proposals_{i}", b)
-for i, b in enumerate(captured["sampled"]):
-    put(f"sampled_proposals_{i}", b)
-sum(losses.values()).backward()
 PARAMS = ["roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.bbox_pred.bias",
           "roi_heads.box_head.fc7.weight", "rpn.head.conv.0.0.weight", "rpn.head.cls_logits.bias",
           "backbone.fpn.layer_blocks.3.0.weight", "backbone.fpn.inner_blocks.0.0.bias",
           "backbone.body.layer4.2.conv3.weight", "backbone.body.layer3.0.downsample.0.weight",
           "backbone.body.layer2.1.conv2.weight", "backbone.body.layer1.0.conv1.weight", "backbone.body.conv1.weight"]
-named = dict(model.named_parameters())
-for key in PARAMS:
-    put(f"grad_{key}", named[key].grad)
-for i, t in enumerate(targets):
-    put(f"gt_{i}", t["boxes"])
-    put_ints(f"gt_labels_{i}", t["labels"])
-for name in ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"]:
-    put(name, losses[name].detach().reshape(1))
+losses = run_training_step(model, recorded, fixture, "", PARAMS)
 # The samplers only read a permutation's first batch-size entries (perm[:num_pos],
 # perm[:num_neg], at most 512): store those and the length, the test completes the rest.
 for k, p in enumerate(recorded):
     put_ints(f"perm_{k}", p[:PERM_PREFIX])
-params["step"] = {"model": ARCH, "images": ["pets.png", "hot_dog_gray.png"], "perms": len(recorded),
+params["step"] = {"model": ARCH, "images": STEP_IMAGES, "perms": len(recorded),
                   "perm_lengths": [len(p) for p in recorded], "perm_prefix": PERM_PREFIX,
                   "parameters": PARAMS, "trainable_backbone_layers": 5}
 print("resnet50 step losses", {k: float(v.detach()) for k, v in losses.items()})
