@@ -111,14 +111,8 @@ final class ResNet50TrainingTests: XCTestCase {
     }
 
     func testLossFallsWithSGDOnTwoImages() throws {
-        var (config, state) = try fixture()
-        config.minSize = 96
-        config.maxSize = 128
-        config.rpnPreNMSTopNTrain = 300
-        config.rpnPostNMSTopNTrain = 300
-        config.rpnBatchSizePerImage = 64
-        config.boxBatchSizePerImage = 64
-        config.numClasses = 3
+        let (fixtureConfig, state) = try fixture()
+        let config = tinyTrainingConfig(fixtureConfig, numClasses: 3)
         let model = try TrainableFasterRCNN(config: config, stateDict: state, source: "fixture", trainableBackboneLayers: 3, seed: 3)
         XCTAssertEqual(Set(model.parameters.initialized.map { String($0.split(separator: ".")[2]) }), ["cls_score", "bbox_pred"],
                        "only the predictor is re-initialised for 3 classes")

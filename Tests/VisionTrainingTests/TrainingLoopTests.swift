@@ -42,15 +42,8 @@ final class TrainingLoopTests: XCTestCase {
 
     /// The fixture architecture at 96/128 pixels with small sampler batches, 3 classes.
     func tinyConfig() throws -> (ModelConfig, StateDict) {
-        var (config, state) = try fixtureModel()
-        config.minSize = 96
-        config.maxSize = 128
-        config.rpnPreNMSTopNTrain = 300
-        config.rpnPostNMSTopNTrain = 300
-        config.rpnBatchSizePerImage = 64
-        config.boxBatchSizePerImage = 64
-        config.numClasses = Self.classes.count
-        return (config, state)
+        let (config, state) = try fixtureModel()
+        return (tinyTrainingConfig(config, numClasses: Self.classes.count), state)
     }
 
     func makeTrainer(_ records: [DetectionRecord], options: TrainingOptions, run: URL,

@@ -1,4 +1,4 @@
-// Checks shared by the per-architecture training tests.
+// Fixture loading, a tiny training configuration and checks shared by the training tests.
 
 import Foundation
 import VisionCheckpoint
@@ -12,6 +12,20 @@ func fixtureModel(named name: String) throws -> (ModelConfig, StateDict) {
     let config = try ModelConfig.load(file: try fixtureURL("model/\(name).json"))
     let (state, _) = try loadStateDict(from: try fixtureURL("model/\(name).safetensors"))
     return (config, state)
+}
+
+/// `config` at 96/128 pixels with small proposal and sampler batches and `numClasses`
+/// classes: a fixture architecture sized for tests that take real SGD steps.
+func tinyTrainingConfig(_ config: ModelConfig, numClasses: Int) -> ModelConfig {
+    var c = config
+    c.minSize = 96
+    c.maxSize = 128
+    c.rpnPreNMSTopNTrain = 300
+    c.rpnPostNMSTopNTrain = 300
+    c.rpnBatchSizePerImage = 64
+    c.boxBatchSizePerImage = 64
+    c.numClasses = numClasses
+    return c
 }
 
 /// The trainable model built from `state` loads every key (nothing initialised), exports
