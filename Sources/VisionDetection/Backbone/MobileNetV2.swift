@@ -12,19 +12,8 @@ struct MobileNetV2Body {
         Architecture.outChannels(widthMultiplier: config.mobilenetWidthMultiplier)
     }
 
-    /// Inverted residual: [expand 1x1 + ReLU6] -> depthwise 3x3 + ReLU6 -> project 1x1 (+ input).
-    struct InvertedResidual {
-        let expand: Conv?, depthwise: Conv, project: Conv
-        let residual: Bool
-        let backend: ComputeBackend
-        func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = project(depthwise(expand.map { $0(x) } ?? x))
-            return residual ? backend.add(y, x, activation: .identity) : y
-        }
-    }
-
     let first: Conv
-    let blocks: [InvertedResidual]
+    let blocks: [InvertedResidualBlock]
     let last: Conv
 
     init(_ r: WeightReader, backend: ComputeBackend, prefix: String, config: ModelConfig) {
@@ -33,7 +22,7 @@ struct MobileNetV2Body {
         first = Conv.load(r, backend: backend, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps,
                           inChannels: 3, outChannels: Architecture.stemChannels(widthMultiplier: m), kernel: 3,
                           stride: 2, activation: .relu6)
-        var blocks: [InvertedResidual] = []
+        var blocks: [InvertedResidualBlock] = []
         let settings = Architecture.blocks(widthMultiplier: m)
         for (i, s) in settings.enumerated() {
             // torchvision numbers the block's `conv` Sequential from 0; the expand conv
@@ -51,8 +40,8 @@ struct MobileNetV2Body {
                                       stride: s.stride, groups: s.expanded, activation: .relu6)
             let project = Conv.load(r, backend: backend, conv: "\(p).\(j + 1)", bn: "\(p).\(j + 2)", bnEps: eps,
                                     inChannels: s.expanded, outChannels: s.outChannels, kernel: 1)
-            blocks.append(InvertedResidual(expand: expand, depthwise: depthwise, project: project,
-                                           residual: s.residual, backend: backend))
+            blocks.append(InvertedResidualBlock(expand: expand, depthwise: depthwise, se: nil, project: project,
+                                                residual: s.residual, backend: backend))
         }
         self.blocks = blocks
         let lastIndex = Architecture.returnedModules[1]

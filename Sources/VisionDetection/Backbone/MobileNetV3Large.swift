@@ -14,31 +14,8 @@ struct MobileNetV3LargeBody {
     /// Indices into `features` whose outputs the FPN takes.
     static let returnedModules = [13, 16]
 
-    /// Squeeze-excitation: mean over HxW -> 1x1 conv -> ReLU -> 1x1 conv -> Hardsigmoid -> scale.
-    struct SqueezeExcitation {
-        let fc1: Conv, fc2: Conv
-        let backend: ComputeBackend
-        func callAsFunction(_ x: Tensor) -> Tensor {
-            backend.scaleChannels(x, by: fc2(fc1(backend.globalAveragePool(x))))
-        }
-    }
-
-    /// Inverted residual: [expand 1x1] -> depthwise kxk -> [SE] -> project 1x1 (+ input).
-    struct InvertedResidual {
-        let expand: Conv?, depthwise: Conv, se: SqueezeExcitation?, project: Conv
-        let residual: Bool
-        let backend: ComputeBackend
-        func callAsFunction(_ x: Tensor) -> Tensor {
-            var y = expand.map { $0(x) } ?? x
-            y = depthwise(y)
-            if let se { y = se(y) }
-            y = project(y)
-            return residual ? backend.add(y, x, activation: .identity) : y
-        }
-    }
-
     let first: Conv
-    let blocks: [InvertedResidual]
+    let blocks: [InvertedResidualBlock]
     let last: Conv
 
     init(_ r: WeightReader, backend: ComputeBackend, prefix: String, config: ModelConfig) {
@@ -47,7 +24,7 @@ struct MobileNetV3LargeBody {
         first = Conv.load(r, backend: backend, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps,
                           inChannels: 3, outChannels: Architecture.adjust(Architecture.settings[0].inChannels, m), kernel: 3,
                           stride: 2, activation: .hardswish)
-        var blocks: [InvertedResidual] = []
+        var blocks: [InvertedResidualBlock] = []
         for (i, unscaled) in Architecture.settings.enumerated() {
             let s = unscaled.scaled(by: m)
             let p = "\(prefix).\(i + 1).block"
@@ -78,7 +55,7 @@ struct MobileNetV3LargeBody {
             let pq = next()
             let project = Conv.load(r, backend: backend, conv: "\(pq).0", bn: "\(pq).1", bnEps: eps,
                                     inChannels: s.expanded, outChannels: s.outChannels, kernel: 1)
-            blocks.append(InvertedResidual(
+            blocks.append(InvertedResidualBlock(
                 expand: expand, depthwise: depthwise, se: se, project: project,
                 residual: s.stride == 1 && s.inChannels == s.outChannels, backend: backend))
         }

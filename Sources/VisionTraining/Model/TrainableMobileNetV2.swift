@@ -20,13 +20,8 @@ final class TrainableMobileNetV2Body: TrainableBody {
         Architecture.outChannels(widthMultiplier: config.mobilenetWidthMultiplier)
     }
 
-    struct Block {
-        let expand: ConvUnit?, depthwise: ConvUnit, project: ConvUnit
-        let residual: Bool
-    }
-
     let first: ConvUnit
-    let blocks: [Block]
+    let blocks: [TrainableInvertedResidual]
     let last: ConvUnit
 
     init(_ p: ModelParameters, prefix: String, config: ModelConfig, trainableLayers: Int) {
@@ -50,7 +45,8 @@ final class TrainableMobileNetV2Body: TrainableBody {
                                      activation: .relu6, trainable: trainable)
             let project = ConvUnit(p, conv: "\(base).\(d + 1)", bn: "\(base).\(d + 2)", bnEps: eps, inChannels: s.expanded,
                                    outChannels: s.outChannels, kernel: 1, trainable: trainable)
-            return Block(expand: expand, depthwise: depthwise, project: project, residual: s.residual)
+            return TrainableInvertedResidual(expand: expand, depthwise: depthwise, fc1: nil, fc2: nil, project: project,
+                                             residual: s.residual)
         }
         let c = Self.outChannels(config)
         last = ConvUnit(p, conv: "\(prefix).18.0", bn: "\(prefix).18.1", bnEps: eps, inChannels: settings[16].outChannels,
@@ -61,10 +57,8 @@ final class TrainableMobileNetV2Body: TrainableBody {
     func callAsFunction(_ images: Variable, tape: Tape) -> [Variable] {
         var x = first(images, tape: tape)
         var outputs: [Variable] = []
-        for (i, b) in blocks.enumerated() {
-            var y = b.expand.map { $0(x, tape: tape) } ?? x
-            y = b.project(b.depthwise(y, tape: tape), tape: tape)
-            x = b.residual ? tape.add(y, x) : y
+        for (i, block) in blocks.enumerated() {
+            x = block(x, tape: tape)
             if i + 1 == Architecture.returnedModules[0] { outputs.append(x) }
         }
         outputs.append(last(x, tape: tape))

@@ -23,13 +23,8 @@ final class TrainableMobileNetV3Body: TrainableBody {
         Architecture.outChannels(widthMultiplier: config.mobilenetWidthMultiplier)
     }
 
-    struct Block {
-        let expand: ConvUnit?, depthwise: ConvUnit, fc1: ConvUnit?, fc2: ConvUnit?, project: ConvUnit
-        let residual: Bool
-    }
-
     let first: ConvUnit
-    let blocks: [Block]
+    let blocks: [TrainableInvertedResidual]
     let last: ConvUnit
 
     init(_ p: ModelParameters, prefix: String, config: ModelConfig, trainableLayers: Int) {
@@ -38,7 +33,7 @@ final class TrainableMobileNetV3Body: TrainableBody {
         first = ConvUnit(p, conv: "\(prefix).0.0", bn: "\(prefix).0.1", bnEps: eps, inChannels: 3,
                          outChannels: Architecture.adjust(16, m), kernel: 3, stride: 2, activation: .hardswish,
                          trainable: freezeBefore <= 0)
-        var blocks: [Block] = []
+        var blocks: [TrainableInvertedResidual] = []
         for (i, u) in Architecture.settings.enumerated() {
             let cin = Architecture.adjust(u.inChannels, m), exp = Architecture.adjust(u.expanded, m), cout = Architecture.adjust(u.outChannels, m)
             let trainable = i + 1 >= freezeBefore
@@ -67,7 +62,7 @@ final class TrainableMobileNetV3Body: TrainableBody {
             let pq = next()
             let project = ConvUnit(p, conv: "\(pq).0", bn: "\(pq).1", bnEps: eps, inChannels: exp, outChannels: cout,
                                    kernel: 1, trainable: trainable)
-            blocks.append(Block(expand: expand, depthwise: depthwise, fc1: fc1, fc2: fc2, project: project,
+            blocks.append(TrainableInvertedResidual(expand: expand, depthwise: depthwise, fc1: fc1, fc2: fc2, project: project,
                                 residual: u.stride == 1 && cin == cout))
         }
         self.blocks = blocks
@@ -80,15 +75,8 @@ final class TrainableMobileNetV3Body: TrainableBody {
     func callAsFunction(_ images: Variable, tape: Tape) -> [Variable] {
         var x = first(images, tape: tape)
         var outputs: [Variable] = []
-        for (i, b) in blocks.enumerated() {
-            var y = b.expand.map { $0(x, tape: tape) } ?? x
-            y = b.depthwise(y, tape: tape)
-            if let fc1 = b.fc1, let fc2 = b.fc2 {
-                let s = fc2(fc1(tape.globalAveragePool(y), tape: tape), tape: tape)
-                y = tape.scaleChannels(y, by: s)
-            }
-            y = b.project(y, tape: tape)
-            x = b.residual ? tape.add(y, x) : y
+        for (i, block) in blocks.enumerated() {
+            x = block(x, tape: tape)
             if i + 1 == 13 { outputs.append(x) }
         }
         outputs.append(last(x, tape: tape))
