@@ -34,6 +34,10 @@ public struct DetectionRecord: Hashable, Sendable {
     public var isCrowd: [Bool]
     /// The COCO image id, or the record's 1-based position in its split.
     public var imageId: Int
+    /// Objects the annotation names that were left out for a problem (unknown class,
+    /// unusable box; each one is in the dataset's problems). Training leaves such an
+    /// image out rather than teach its lost objects as background.
+    public var droppedObjects = 0
 
     public init(imageURL: URL, width: Int, height: Int, boxes: [BoundingBox] = [], labels: [Int] = [],
                 areas: [Double]? = nil, difficult: [Bool]? = nil, isCrowd: [Bool]? = nil, imageId: Int = 0) {
@@ -73,6 +77,12 @@ public struct DatasetProblem: Hashable, Sendable, CustomStringConvertible {
         case unparsable = "unparsable"
         case missingAnnotation = "missing annotation"
         case duplicateImage = "duplicate image"
+        /// A box passing the border by a few pixels, clipped to the image (kept).
+        case boxClipped = "box clipped"
+        /// The annotation's image size contradicts the image file's header.
+        case sizeMismatch = "size mismatch"
+        /// The image file exists but cannot be decoded.
+        case undecodableImage = "undecodable image"
     }
 
     public var file: String

@@ -57,11 +57,13 @@ struct RecordAssembly {
             guard let label = labelByName[object.className] else {
                 problems.append(DatasetProblem(file: raw.annotationFile, kind: .unknownClass,
                                                reason: "\(object.location): class '\(object.className)' is not among \(classes)"))
+                record.droppedObjects += 1
                 continue
             }
             if let problem = Self.check(object.box, width: raw.width, height: raw.height) {
                 problems.append(DatasetProblem(file: raw.annotationFile, kind: problem.kind,
                                                reason: "\(object.location) (\(object.className)): \(problem.reason)"))
+                record.droppedObjects += 1
                 continue
             }
             record.append(box: object.box, label: label, area: object.area, difficult: object.difficult, isCrowd: object.isCrowd)
