@@ -212,7 +212,7 @@ typedef struct {
 } jpeg_encode_job;
 
 static int encode_jpeg_guarded(jpeg_encode_job *job, const unsigned char *rgb, int width, int height,
-                               int quality) {
+                               int quality, const char *comment) {
     struct jpeg_compress_struct *cinfo = &job->cinfo;
     if (setjmp(job->errors.jump)) return job->errors.status;
 
@@ -228,6 +228,11 @@ static int encode_jpeg_guarded(jpeg_encode_job *job, const unsigned char *rgb, i
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, quality < 1 ? 1 : (quality > 100 ? 100 : quality), TRUE);
     jpeg_start_compress(cinfo, TRUE);
+    if (comment != NULL) {
+        size_t length = strlen(comment);
+        // A marker segment holds at most 65533 payload bytes.
+        jpeg_write_marker(cinfo, JPEG_COM, (const JOCTET *)comment, (unsigned)(length > 65533 ? 65533 : length));
+    }
     size_t row_bytes = (size_t)width * 3;
     while (cinfo->next_scanline < cinfo->image_height) {
         // libjpeg's API is not const-correct; it only reads the row.
@@ -239,7 +244,7 @@ static int encode_jpeg_guarded(jpeg_encode_job *job, const unsigned char *rgb, i
 }
 
 int vision_encode_jpeg(const unsigned char *rgb, int width, int height, int quality,
-                       vision_encoded_buffer *out) {
+                       const char *comment, vision_encoded_buffer *out) {
     memset(out, 0, sizeof *out);
     jpeg_encode_job *job = calloc(1, sizeof *job);
     if (job == NULL) {
@@ -248,7 +253,7 @@ int vision_encode_jpeg(const unsigned char *rgb, int width, int height, int qual
     }
     install_error_manager(&job->errors, &job->cinfo.err, out->message);
 
-    int status = encode_jpeg_guarded(job, rgb, width, height, quality);
+    int status = encode_jpeg_guarded(job, rgb, width, height, quality, comment);
     jpeg_destroy_compress(&job->cinfo);
     if (status == VISION_CODEC_OK) {
         out->bytes = job->destination.buffer.bytes;

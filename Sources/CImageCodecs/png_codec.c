@@ -151,13 +151,23 @@ static void write_to_memory(png_structp png, png_bytep data, size_t length) {
 
 static void flush_nothing(png_structp png) { (void)png; }
 
-static int encode_png_guarded(png_encode_job *job, const unsigned char *rgb, int width, int height) {
+static int encode_png_guarded(png_encode_job *job, const unsigned char *rgb, int width, int height,
+                              const char *comment) {
     job->status = VISION_CODEC_ERROR;
     if (setjmp(png_jmpbuf(job->png))) return job->status;
 
     png_set_write_fn(job->png, job, write_to_memory, flush_nothing);
     png_set_IHDR(job->png, job->info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (comment != NULL) {
+        png_text text;
+        memset(&text, 0, sizeof text);
+        text.compression = PNG_TEXT_COMPRESSION_NONE;
+        text.key = "Comment";
+        text.text = (png_charp)comment;
+        text.text_length = strlen(comment);
+        png_set_text(job->png, job->info, &text, 1);
+    }
     png_write_info(job->png, job->info);
     size_t row_bytes = (size_t)width * 3;
     for (int y = 0; y < height; y++) png_write_row(job->png, rgb + row_bytes * (size_t)y);
@@ -165,7 +175,8 @@ static int encode_png_guarded(png_encode_job *job, const unsigned char *rgb, int
     return VISION_CODEC_OK;
 }
 
-int vision_encode_png(const unsigned char *rgb, int width, int height, vision_encoded_buffer *out) {
+int vision_encode_png(const unsigned char *rgb, int width, int height, const char *comment,
+                      vision_encoded_buffer *out) {
     memset(out, 0, sizeof *out);
     png_encode_job job;
     memset(&job, 0, sizeof job);
@@ -178,7 +189,7 @@ int vision_encode_png(const unsigned char *rgb, int width, int height, vision_en
         return VISION_CODEC_OUT_OF_MEMORY;
     }
 
-    int status = encode_png_guarded(&job, rgb, width, height);
+    int status = encode_png_guarded(&job, rgb, width, height, comment);
     png_destroy_write_struct(&job.png, &job.info);
     if (status == VISION_CODEC_OK) {
         out->bytes = job.buffer.bytes;

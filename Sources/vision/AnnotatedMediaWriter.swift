@@ -1,5 +1,7 @@
 // -d/--save-media-to: a copy of each image with its boxes drawn (one colour per
 // class, "label prob" captions), at the input's relative path under the folder.
+// Every destination is planned before the first image, so OutputGuard can refuse
+// the run before anything is written.
 
 import Foundation
 import VisionDetection
@@ -7,11 +9,15 @@ import VisionImaging
 
 final class AnnotatedMediaWriter {
     let directory: URL
-    /// Output paths given out so far: two inputs never share one.
-    private var used: Set<String> = []
+    /// Each input's destination, in input order; two inputs never share one.
+    let plan: [(input: InputImage, url: URL)]
+    /// Index of the first plan entry not yet written (inputs arrive in order).
+    private var cursor = 0
 
-    init(directory: String) {
+    init(directory: String, inputs: [InputImage]) {
         self.directory = URL(fileURLWithPath: directory)
+        var used: Set<String> = []
+        plan = inputs.map { input in (input, Self.destination(for: input.mediaPath, in: URL(fileURLWithPath: directory), used: &used)) }
     }
 
     /// Draws `objects` on `image` and writes it; returns the file written.
@@ -23,28 +29,40 @@ final class AnnotatedMediaWriter {
                          label: $0.label, classId: $0.labelId, score: $0.prob)
         }
         drawDetections(on: &canvas, boxes: boxes)
-        let url = uniqueURL(for: input.mediaPath)
+        let url = takeDestination(for: input)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
             throw PredictError.output(path: url.deletingLastPathComponent().path, reason: "cannot create folder (\(error.localizedDescription))")
         }
-        // Anything not .png is written as JPEG under its own name plus .jpg.
-        let ext = url.pathExtension.lowercased()
-        try canvas.write(to: ext == "png" || ext == "jpg" || ext == "jpeg" ? url : url.appendingPathExtension("jpg"))
+        try canvas.write(to: url, comment: OutputGuard.annotatedCopyMarker)
         return url
     }
 
-    private func uniqueURL(for relative: String) -> URL {
-        var candidate = relative
+    /// The planned destination of `input` (the first unwritten entry for it).
+    private func takeDestination(for input: InputImage) -> URL {
+        if let index = plan[cursor...].firstIndex(where: { $0.input == input }) {
+            cursor = index + 1
+            return plan[index].url
+        }
+        var used = Set(plan.map(\.url.path))
+        return Self.destination(for: input.mediaPath, in: directory, used: &used)
+    }
+
+    /// `relative` under `folder`, made unique with -2, -3, ... before the extension;
+    /// anything not .png/.jpg/.jpeg is written as JPEG under its own name plus .jpg.
+    static func destination(for relative: String, in folder: URL, used: inout Set<String>) -> URL {
+        let ext = (relative as NSString).pathExtension.lowercased()
+        let written = ext == "png" || ext == "jpg" || ext == "jpeg" ? relative : relative + ".jpg"
+        var candidate = written
         var n = 2
-        while used.contains(candidate) {
-            let ns = relative as NSString
-            let ext = ns.pathExtension
-            candidate = ns.deletingPathExtension + "-\(n)" + (ext.isEmpty ? "" : "." + ext)
+        while used.contains(folder.appendingPathComponent(candidate).path) {
+            let ns = written as NSString
+            candidate = ns.deletingPathExtension + "-\(n)." + ns.pathExtension
             n += 1
         }
-        used.insert(candidate)
-        return directory.appendingPathComponent(candidate)
+        let url = folder.appendingPathComponent(candidate)
+        used.insert(url.path)
+        return url
     }
 }

@@ -40,6 +40,13 @@ final class JSONLinesWriter {
     /// `path`, truncated to `keepBytes` bytes (0: a new, empty file).
     init(path: String, keepBytes: UInt64) throws {
         let fm = FileManager.default
+        // -o a/b/out.jsonl creates a/b as -d creates its folder.
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PredictError.output(path: path, reason: "cannot create the folder \(folder.path) (\(error.localizedDescription))")
+        }
         if keepBytes == 0 || !fm.fileExists(atPath: path) {
             guard fm.createFile(atPath: path, contents: nil) else {
                 throw PredictError.output(path: path, reason: "cannot create the file")

@@ -56,6 +56,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Skip images already in the --output file and append the rest.")
     var resume = false
 
+    @Flag(help: "Replace an existing --output file or annotated copy that vision did not write (an input image is never replaced).")
+    var overwrite = false
+
     @Option(help: ArgumentHelp("Process only shard I of N (the images at positions I-1, I-1+N, ... of the sorted list).", valueName: "I/N"))
     var shard: ShardSpec?
 
@@ -93,8 +96,14 @@ struct PredictCommand: ParsableCommand {
             resumeState = try ResumeState.read(path: output)
             inputs.removeAll { resumeState.done.contains($0.file) }
         }
+        // Nothing is written before every output path has been checked against the inputs.
+        let inputIdentities = OutputGuard.identities(of: collected.images)
+        if let output { try OutputGuard.checkOutput(output, inputs: inputIdentities, overwrite: overwrite, resume: resume) }
+        let media = saveMediaTo.map { AnnotatedMediaWriter(directory: $0, inputs: inputs) }
+        if let media, let saveMediaTo {
+            try OutputGuard.checkMedia(media.plan, folder: saveMediaTo, inputs: inputIdentities, overwrite: overwrite)
+        }
         let writer = try output.map { try JSONLinesWriter(path: $0, keepBytes: resumeState.keepBytes) } ?? JSONLinesWriter()
-        let media = saveMediaTo.map(AnnotatedMediaWriter.init(directory:))
 
         let progress = ProgressReporter(total: inputs.count, quiet: quiet)
         if resumeState.droppedPartialLine { progress.message("resume: an incomplete last line of \(output ?? "") will be rewritten") }

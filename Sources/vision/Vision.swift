@@ -8,12 +8,18 @@ struct Vision: ParsableCommand {
         commandName: "vision",
         abstract: "Object detection (Faster R-CNN, torchvision-compatible) on images and folders.",
         discussion: """
+            With no --checkpoint, predict uses the shipped blood-cell model (classes WBC, RBC, Platelets); \
+            torchvision's COCO models are fetched with `vision checkpoint download`.
+
             Examples:
+              vision predict Samples/bccd/JPEGImages/BloodImage_00007.jpg \\
+                  --min-prob 0.7 -k WBC -k Platelets
+              vision predict Samples/bccd/JPEGImages -o predictions.jsonl -d annotated/
               vision checkpoint download fasterrcnn_mobilenet_v3_large_320_fpn
-              vision predict photos/ --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn \\
-                  -o predictions.jsonl -d annotated/
-              vision predict photo.jpg --min-prob 0.7 -k person -k dog
+              vision predict Samples/photos/ -o coco.jsonl -d annotated-coco/ \\
+                  --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn
             """,
+        version: VisionVersion.current,
         // One file per subcommand in Sources/vision/.
         subcommands: [
             PredictCommand.self,

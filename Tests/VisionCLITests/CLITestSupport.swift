@@ -47,12 +47,14 @@ enum CLI {
         return env
     }
 
-    /// Starts `vision arguments...`; stdout and stderr go to files in `scratch`.
+    /// Starts `vision arguments...` (with `shell`, `/bin/sh arguments...`); stdout and
+    /// stderr go to files in `scratch`.
     static func start(_ arguments: [String], environment: [String: String], scratch: URL,
-                      directory: URL? = nil) throws -> (Process, stdout: URL, stderr: URL) {
-        guard let executable else {
+                      directory: URL? = nil, shell: Bool = false) throws -> (Process, stdout: URL, stderr: URL) {
+        guard let vision = Self.executable else {
             throw XCTSkip("the vision executable was not found beside the test bundle; build it with `swift build`")
         }
+        let executable = shell ? URL(fileURLWithPath: "/bin/sh") : vision
         let id = UUID().uuidString
         let out = scratch.appendingPathComponent("stdout-\(id).txt"), err = scratch.appendingPathComponent("stderr-\(id).txt")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)

@@ -14,6 +14,25 @@ final class EncodeTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.decode(data: data, name: "roundtrip.png"), image)
     }
 
+    /// The comment lands near the start of the file (where predict looks for its
+    /// annotated-copy marker) and changes no pixel.
+    func testCommentIsStoredBeforeThePixels() throws {
+        let image = try sampleImage()
+        let comment = "vision test comment \u{e9}"
+        let marker = Data(comment.utf8)
+        let png = try image.encodePNG(comment: comment)
+        let pngAt = try XCTUnwrap(png.range(of: marker), "no comment in the PNG")
+        XCTAssertLessThan(pngAt.lowerBound, try XCTUnwrap(png.range(of: Data("IDAT".utf8))).lowerBound)
+        XCTAssertEqual(try ImageDecoder.decode(data: png, name: "comment.png"), image)
+        XCTAssertNil(try image.encodePNG().range(of: marker))
+
+        let jpeg = try image.encodeJPEG(quality: 90, comment: comment)
+        let jpegAt = try XCTUnwrap(jpeg.range(of: marker), "no comment in the JPEG")
+        XCTAssertEqual(Array(jpeg[(jpegAt.lowerBound - 4)..<(jpegAt.lowerBound - 2)]), [0xFF, 0xFE], "not in a COM marker")
+        XCTAssertEqual(try ImageDecoder.decode(data: jpeg, name: "comment.jpg"),
+                       try ImageDecoder.decode(data: try image.encodeJPEG(quality: 90), name: "plain.jpg"))
+    }
+
     func testJPEGRoundTripIsClose() throws {
         // A smooth image so JPEG's loss stays small and the bound is meaningful.
         var image = RGBImage(width: 64, height: 48)

@@ -64,11 +64,14 @@ typedef struct {
 } vision_encoded_buffer;
 
 /// Encodes 8-bit interleaved RGB as a baseline JPEG (quality 1...100, 4:2:0).
+/// A non-NULL `comment` (NUL-terminated, at most 65533 bytes) is stored in a COM
+/// marker right after the header, where a reader finds it in the first bytes.
 int vision_encode_jpeg(const unsigned char *rgb, int width, int height, int quality,
-                       vision_encoded_buffer *out);
+                       const char *comment, vision_encoded_buffer *out);
 
-/// Encodes 8-bit interleaved RGB as a non-interlaced PNG.
-int vision_encode_png(const unsigned char *rgb, int width, int height,
+/// Encodes 8-bit interleaved RGB as a non-interlaced PNG. A non-NULL `comment`
+/// is stored as an uncompressed tEXt chunk (keyword "Comment") before the pixels.
+int vision_encode_png(const unsigned char *rgb, int width, int height, const char *comment,
                       vision_encoded_buffer *out);
 
 void vision_codec_release_buffer(vision_encoded_buffer *buffer);
