@@ -50,8 +50,11 @@ public func saveSafetensors(_ stateDict: StateDict, to url: URL, metadata: [Stri
     try SafetensorsWriter.write(stateDict, to: url.path, metadata: metadata, storage: storage)
 }
 
-/// Writes `stateDict` as a torch zip .pth (Float32 tensors, `_metadata` versions
-/// when known), readable by `torch.load(path, weights_only=True)`.
-public func savePth(_ stateDict: StateDict, to url: URL) throws {
-    try PthWriter.write(stateDict, to: url.path)
+/// Writes `stateDict` as a torch zip .pth (F32 or F16 tensors, `_metadata` versions
+/// when known), readable by `torch.load(path, weights_only=True)`. `metadata` (the
+/// same map a .safetensors keeps in `__metadata__`) goes into an extra archive
+/// record torch ignores, and `loadStateDict` restores it as `StateDict.metadata`.
+public func savePth(_ stateDict: StateDict, to url: URL, metadata: [String: String] = [:],
+                    storage: SafetensorsStorage = .float32) throws {
+    try PthWriter.write(stateDict, to: url.path, metadata: metadata, storage: storage)
 }

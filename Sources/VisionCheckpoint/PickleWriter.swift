@@ -1,6 +1,6 @@
-// Emits the protocol-2 pickle torch writes for a Float32 state dict:
+// Emits the protocol-2 pickle torch writes for a Float32 or Float16 state dict:
 //   OrderedDict() with SETITEMS of
-//     key -> _rebuild_tensor_v2(persistent ('storage', FloatStorage, "<n>", 'cpu', numel),
+//     key -> _rebuild_tensor_v2(persistent ('storage', FloatStorage|HalfStorage, "<n>", 'cpu', numel),
 //                               0, size, stride, False, OrderedDict())
 //   then BUILD {'_metadata': {prefix: {'version': v}}} when versions are known.
 // Only globals that torch.load(weights_only=True) accepts are used.
@@ -76,14 +76,14 @@ struct PickleWriter {
         op(0x29); op(0x52)  // EMPTY_TUPLE, REDUCE
     }
 
-    /// A float32 tensor stored contiguously in storage `storageKey`.
-    mutating func tensor(shape: [Int], storageKey: String) {
+    /// A tensor stored contiguously in storage `storageKey` of type `storageClass`.
+    mutating func tensor(shape: [Int], storageKey: String, storageClass: StorageDType) {
         let count = shape.reduce(1, *)
         global("torch._utils", "_rebuild_tensor_v2")
         op(0x28)  // MARK: arguments
         op(0x28)  // MARK: persistent id
         string("storage")
-        global("torch", "FloatStorage")
+        global("torch", storageClass.rawValue)
         string(storageKey)
         string("cpu")
         int(count)
@@ -99,7 +99,9 @@ struct PickleWriter {
     }
 
     /// The complete pickle of a state dict; storages are named "0", "1", ... in key order.
-    static func stateDictPickle(keys: [String], shapes: [[Int]], moduleVersions: [String: Int]) -> [UInt8] {
+    static func stateDictPickle(
+        keys: [String], shapes: [[Int]], storageClass: StorageDType = .float32, moduleVersions: [String: Int]
+    ) -> [UInt8] {
         var w = PickleWriter()
         w.emptyOrderedDict()
         var index = 0
@@ -108,7 +110,7 @@ struct PickleWriter {
             w.op(0x28)
             for i in index ..< min(index + 1000, keys.count) {
                 w.string(keys[i])
-                w.tensor(shape: shapes[i], storageKey: String(i))
+                w.tensor(shape: shapes[i], storageKey: String(i), storageClass: storageClass)
             }
             w.op(0x75)  // SETITEMS
             index += 1000

@@ -1,5 +1,6 @@
 // torch.save zip archives (torch >= 1.6): <prefix>/data.pkl is a pickle whose
 // persistent ids name storages stored raw (little-endian) in <prefix>/data/<key>.
+// A .pth vision wrote also holds <prefix>/vision_metadata.json (PthMetadataRecord).
 
 enum PthZipReader {
     static func read(_ file: MappedFile) throws -> StateDict {
@@ -31,6 +32,10 @@ enum PthZipReader {
             let dtype = reference.dtype.tensorDType
             return RawStorage(base: bytes.baseAddress, count: bytes.count / dtype.byteSize, dtype: dtype)
         }
-        return try builder.build(root)
+        var stateDict = try builder.build(root)
+        if let record = zip.entry(named: prefix + PthMetadataRecord.name) {
+            stateDict.metadata = try PthMetadataRecord.decode(try zip.data(of: record), fileName: name)
+        }
+        return stateDict
     }
 }

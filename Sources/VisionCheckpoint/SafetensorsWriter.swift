@@ -9,7 +9,7 @@ enum SafetensorsWriter {
     static func write(_ stateDict: StateDict, to path: String, metadata: [String: String],
                       storage: SafetensorsStorage = .float32) throws {
         let keys = stateDict.keys.sorted()
-        let elementSize = storage == .float16 ? 2 : 4
+        let elementSize = storage.elementSize
         var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
@@ -28,33 +28,15 @@ enum SafetensorsWriter {
         var header = Array(json.utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
-        if storage == .float16 {
-            // Checked before anything is written, so a refused file leaves nothing behind.
-            for key in keys {
-                if let value = stateDict.tensors[key]!.values.first(where: { $0.isFinite && !Float16($0).isFinite }) {
-                    throw CheckpointError.unsupportedDType(file: path, key: key, dtype: "F16 (the value \(value) is beyond its range; keep F32)")
-                }
-            }
-        }
+        try storage.checkRepresentable(stateDict, file: path)
         let output = try BinaryFileWriter(path: path)
         var length = UInt64(header.count).littleEndian
         try withUnsafeBytes(of: &length) { try output.write($0) }
         try header.withUnsafeBytes { try output.write($0) }
         for key in keys {
             let tensor = stateDict.tensors[key]!
-            switch storage {
-            case .float32:
-                try tensor.withUnsafeBufferPointer { try output.write(UnsafeRawBufferPointer($0)) }
-            case .float16:
-                let halves = tensor.withUnsafeBufferPointer { $0.map { Float16($0).bitPattern.littleEndian } }
-                try halves.withUnsafeBytes { try output.write($0) }
-            }
+            try storage.withStoredBytes(of: tensor) { try output.write($0) }
         }
         try output.close()
     }
-}
-
-/// How `saveSafetensors` stores elements.
-public enum SafetensorsStorage: String, Sendable {
-    case float32 = "F32", float16 = "F16"
 }

@@ -1,5 +1,5 @@
 // A loaded checkpoint: named Float32 tensors in file order, plus what the file
-// said about them (original dtypes, safetensors metadata, torch module versions).
+// said about them (original dtypes, vision/safetensors metadata, torch module versions).
 
 import VisionCore
 
@@ -11,7 +11,7 @@ public struct StateDict: @unchecked Sendable {
     /// Integer tensors (e.g. `num_batches_tracked`, int64) are converted too; values
     /// beyond 2^24 lose precision.
     public private(set) var sourceDTypes: [String: TensorDType] = [:]
-    /// safetensors `__metadata__` (string to string).
+    /// safetensors `__metadata__`, or the vision_metadata.json record of a .pth vision wrote (string to string).
     public var metadata: [String: String] = [:]
     /// torch `_metadata`: module prefix ("" for the root) to its `version`, when recorded.
     /// Model code can use it to pick between old and new key spellings.

@@ -99,17 +99,18 @@ struct CheckpointConvert: ParsableCommand {
     var input: String
     @Argument(help: ArgumentHelp("The file to write: .safetensors, or .pth/.pt.", valueName: "out"))
     var output: String
-    @Option(help: ArgumentHelp("Element type of a .safetensors output: f32, or f16 (half the size).", valueName: "type"))
-    var dtype: String = "f32"
+    @Option(help: ArgumentHelp(
+        "Element type of the output: keep (F16 when every input tensor is F16, else F32; loses nothing), f32, or f16 (half the size).",
+        valueName: "type"))
+    var dtype: String = "keep"
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("no such file: \(input)") }
         guard ["safetensors", "pth", "pt"].contains((output as NSString).pathExtension.lowercased()) else {
             throw ValidationError("cannot tell the output format of \(output): use a .safetensors, .pth or .pt name")
         }
-        guard ["f32", "f16"].contains(dtype.lowercased()) else { throw ValidationError("--dtype must be f32 or f16, not \(dtype)") }
-        if dtype.lowercased() == "f16" && (output as NSString).pathExtension.lowercased() != "safetensors" {
-            throw ValidationError("--dtype f16 is for .safetensors outputs")
+        guard ["keep", "f32", "f16"].contains(dtype.lowercased()) else {
+            throw ValidationError("--dtype must be keep, f32 or f16, not \(dtype)")
         }
         let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
         let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
@@ -123,14 +124,18 @@ struct CheckpointConvert: ParsableCommand {
         let temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).part-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: temporary) }
+        let storage: SafetensorsStorage
+        switch dtype.lowercased() {
+        case "f16": storage = .float16
+        case "f32": storage = .float32
+        default: storage = .lossless(for: state)
+        }
+        // Both formats carry the metadata (class names, model config): a .pth in an
+        // extra archive record torch ignores, so a round trip loses nothing.
         if (output as NSString).pathExtension.lowercased() == "safetensors" {
-            try saveSafetensors(state, to: temporary, metadata: state.metadata,
-                                storage: dtype.lowercased() == "f16" ? .float16 : .float32)
+            try saveSafetensors(state, to: temporary, metadata: state.metadata, storage: storage)
         } else {
-            if !state.metadata.isEmpty {
-                Standard.error("note: .pth has no place for the safetensors metadata (\(state.metadata.keys.sorted().joined(separator: ", "))); it is dropped")
-            }
-            try savePth(state, to: temporary)
+            try savePth(state, to: temporary, metadata: state.metadata, storage: storage)
         }
         try AtomicFile.replace(destination, with: temporary)
         print("\(input) (\(format.rawValue), \(state.count) tensors) -> \(output) (\(CheckpointInfo.byteCount(of: destination)))")

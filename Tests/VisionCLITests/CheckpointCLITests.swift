@@ -1,5 +1,6 @@
 // `vision checkpoint download|convert|info|list` end to end, downloads served by
-// a loopback HTTP server; and the SHA-256 that verifies downloads.
+// a loopback HTTP server; the SHA-256 that verifies downloads; and lossless
+// conversion of vision's own models (class names, config, F16) through .pth.
 
 import Foundation
 import VisionCheckpoint
@@ -125,6 +126,95 @@ final class CheckpointCLITests: XCTestCase {
                               environment: env, scratch: scratch)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("Error:"), bad.stderr)
+    }
+
+    /// The shipped BCCD model (F16, classes and config in its metadata).
+    let shippedModel = CLI.repoRoot.appendingPathComponent("Models/default.safetensors")
+    let bloodImage = CLI.repoRoot.appendingPathComponent("Samples/bccd/JPEGImages/BloodImage_00007.jpg")
+    var shippedEnvironment: [String: String] {
+        CLI.environment(models: CLI.repoRoot.appendingPathComponent("Models"), home: scratch)
+    }
+
+    func convert(_ input: URL, _ output: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try CLI.run(["checkpoint", "convert", input.path, output.path], environment: shippedEnvironment, scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        XCTAssertFalse(result.stderr.contains("dropped"), result.stderr, file: file, line: line)
+    }
+
+    /// The JSON lines `vision predict` prints for the blood image with `checkpoint`.
+    func predict(_ checkpoint: URL, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try CLI.run(["predict", bloodImage.path, "--checkpoint", checkpoint.path, "--quiet"] + extra,
+                                 environment: shippedEnvironment, scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        return result.stdout
+    }
+
+    func testShippedModelThroughPthAndBackIsByteIdentical() throws {
+        let pth = scratch.appendingPathComponent("default.pth"), back = scratch.appendingPathComponent("back.safetensors")
+        try convert(shippedModel, pth)
+        try convert(pth, back)
+        let (original, _) = try loadStateDict(from: shippedModel)
+        let (viaPth, format) = try loadStateDict(from: pth)
+        XCTAssertEqual(format, .pthZip)
+        XCTAssertEqual(viaPth.metadata, original.metadata, "class names and config travel in the .pth")
+        XCTAssertEqual(Set(viaPth.keys.map { viaPth.sourceDTypes[$0] }), [.float16], "F16 stays F16 in the .pth")
+        // Whole-file identity: same header (metadata, dtypes, offsets) and every tensor bit-exact.
+        XCTAssertEqual(try Data(contentsOf: back), try Data(contentsOf: shippedModel))
+
+        let info = try CLI.run(["checkpoint", "info", pth.path], environment: shippedEnvironment, scratch: scratch)
+        XCTAssertEqual(info.status, 0, info.stderr)
+        for expected in ["format:        pthZip", "architecture:  fasterrcnn_mobilenet_v2_fpn (from its metadata)",
+                         "classes:       4 including background: Platelets, RBC, WBC", "metadata:      vision.classes, vision.config"] {
+            XCTAssertTrue(info.stdout.contains(expected), "missing '\(expected)' in:\n\(info.stdout)")
+        }
+    }
+
+    func testPredictFromConvertedPthKeepsClassNames() throws {
+        let pth = scratch.appendingPathComponent("default.pth")
+        try convert(shippedModel, pth)
+        let fromSafetensors = try predict(shippedModel, ["-k", "WBC"])
+        let fromPth = try predict(pth, ["-k", "WBC"])
+        XCTAssertEqual(fromPth, fromSafetensors)
+        let objects = try XCTUnwrap(try CLI.records(fromPth).first?.object["objects"] as? [[String: Any]])
+        XCTAssertEqual(objects.compactMap { $0["label"] as? String }, ["WBC"])
+    }
+
+    func testNonDefaultMinSizeGivesTheSameDetectionsFromPth() throws {
+        // The shipped model as if trained with --min-size 320 --max-size 533 (its definition says 480/800).
+        var (state, _) = try loadStateDict(from: shippedModel)
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(state.metadata[Detector.configMetadataKey]!.utf8)) as? [String: Any])
+        XCTAssertEqual(config["minSize"] as? Int, 480)
+        config["minSize"] = 320
+        config["maxSize"] = 533
+        state.metadata[Detector.configMetadataKey] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        let small = scratch.appendingPathComponent("min320.safetensors"), pth = scratch.appendingPathComponent("min320.pth")
+        try saveSafetensors(state, to: small, metadata: state.metadata, storage: .float16)
+        try convert(small, pth)
+
+        // Boxes, scores and class ids (the names have their own test).
+        func detections(_ checkpoint: URL) throws -> [String] {
+            let objects = try XCTUnwrap(try CLI.records(try predict(checkpoint, ["--min-prob", "0.3"])).first?.object["objects"] as? [[String: Any]])
+            return objects.map { "\($0["label_id"] ?? "-") \($0["prob"] ?? "-") \($0["bbox"] ?? "-")" }
+        }
+        let fromSafetensors = try detections(small)
+        XCTAssertGreaterThan(fromSafetensors.count, 5)
+        XCTAssertNotEqual(fromSafetensors, try detections(shippedModel), "the min size must matter for this test to mean anything")
+        XCTAssertEqual(try detections(pth), fromSafetensors)
+    }
+
+    func testTorchWrittenPthConvertsAsBefore() throws {
+        // No metadata record: the safetensors gets no __metadata__ and F32 elements.
+        let torchWritten = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/checkpoints/tiny.pth")
+        let out = scratch.appendingPathComponent("tiny.safetensors")
+        try convert(torchWritten, out)
+        let bytes = try Data(contentsOf: out)
+        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = String(decoding: bytes.dropFirst(8).prefix(headerLength), as: UTF8.self)
+        XCTAssertFalse(header.contains("__metadata__"), header)
+        XCTAssertFalse(header.contains("\"F16\""), header)
+        let (original, _) = try loadStateDict(from: torchWritten), (converted, _) = try loadStateDict(from: out)
+        XCTAssertEqual(Set(converted.keys), Set(original.keys))
+        for key in original.keys { XCTAssertEqual(converted[key]?.values, original[key]?.values, key) }
     }
 
     func testInfoDescribesTheCheckpoint() throws {
