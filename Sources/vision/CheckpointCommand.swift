@@ -103,6 +103,8 @@ struct CheckpointConvert: ParsableCommand {
         "Element type of the output: keep (F16 when every input tensor is F16, else F32; loses nothing), f32, or f16 (half the size).",
         valueName: "type"))
     var dtype: String = "keep"
+    @Flag(help: "Replace an existing output file (never the input).")
+    var overwrite = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("no such file: \(input)") }
@@ -114,7 +116,12 @@ struct CheckpointConvert: ParsableCommand {
         }
         let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
         let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
-        guard a != b else { throw ValidationError("the output would overwrite the input (\(input))") }
+        guard a != b, FileIdentity(path: input) != FileIdentity(path: output) || FileIdentity(path: output) == nil else {
+            throw ValidationError("the output would overwrite the input (\(input))")
+        }
+        if !overwrite && FileManager.default.fileExists(atPath: output) {
+            throw ValidationError("\(output) exists; refusing to overwrite it (choose another name, or pass --overwrite)")
+        }
     }
 
     func run() throws {

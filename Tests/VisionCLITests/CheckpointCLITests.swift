@@ -126,6 +126,22 @@ final class CheckpointCLITests: XCTestCase {
                               environment: env, scratch: scratch)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("Error:"), bad.stderr)
+
+        // An existing file is never replaced without --overwrite; the input never.
+        let mine = scratch.appendingPathComponent("mine.pth")
+        try Data("a user's file".utf8).write(to: mine)
+        let refused = try CLI.run(["checkpoint", "convert", CLI.fixtureCheckpoint.path, mine.path], environment: env, scratch: scratch)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("exists; refusing to overwrite it"), refused.stderr)
+        XCTAssertEqual(try Data(contentsOf: mine), Data("a user's file".utf8))
+        let forced = try CLI.run(["checkpoint", "convert", "--overwrite", CLI.fixtureCheckpoint.path, mine.path],
+                                 environment: env, scratch: scratch)
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(try loadStateDict(from: mine).0.count, original.count)
+        let link = scratch.appendingPathComponent("link.pth")
+        try FileManager.default.linkItem(at: pth, to: link)
+        let onInput = try CLI.run(["checkpoint", "convert", "--overwrite", pth.path, link.path], environment: env, scratch: scratch)
+        XCTAssertTrue(onInput.stderr.contains("would overwrite the input"), onInput.stderr)
     }
 
     /// The shipped BCCD model (F16, classes and config in its metadata).

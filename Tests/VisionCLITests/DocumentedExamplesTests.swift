@@ -160,7 +160,8 @@ final class DocumentedExamplesTests: XCTestCase {
             var interrupted = false
             while process.isRunning && Date() < deadline {
                 if isTraining && !interrupted,
-                   let text = try? String(contentsOf: out, encoding: .utf8), text.contains(" step 1/") {
+                   let text = try? String(contentsOf: out, encoding: .utf8),
+                   text.range(of: #"epoch \d+/\d+ step \d+/\d+ "#, options: .regularExpression) != nil {
                     process.interrupt()
                     interrupted = true
                 }
