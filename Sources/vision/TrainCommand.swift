@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
 
     /// A new run: the dataset, the starting weights and architecture, a run folder of its own.
     func newTrainer() throws -> (Trainer, TrainingDataReport) {
-        let data = try loadRecords(datasetPath: dataset!, classes: nil)
+        let data = try loadRecords(datasetPath: dataset!, classes: nil, split: split, validationSplit: valSplit)
         var (config, state, source) = try startingModel()
         if let minSize { config.minSize = minSize }
         if let maxSize { config.maxSize = maxSize }
@@ -111,6 +111,8 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed ?? 0
         options.checkpointEverySteps = saveEvery ?? 0
         options.datasetPath = URL(fileURLWithPath: dataset!).standardizedFileURL.path
+        options.trainingSplit = data.splitName
+        options.validationSplit = data.validationSplitName
         let net = try TrainableFasterRCNN(config: config, stateDict: state, source: source,
                                           trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
         if state != nil, !net.parameters.initialized.isEmpty {

@@ -15,11 +15,13 @@ struct TrainError: Error, CustomStringConvertible {
 }
 
 /// The training split (less the images that lost objects to problems), the class list
-/// ("__background__" first) and the validation split.
+/// ("__background__" first) and the validation split, with the names of both splits.
 struct TrainingData {
     var report: TrainingDataReport
     var classes: [String]
     var validation: Validation?
+    var splitName: String
+    var validationSplitName: String
 }
 
 extension TrainCommand {
@@ -100,7 +102,13 @@ extension TrainCommand {
             if path != options.datasetPath { note("training on \(path) (the run started on \(options.datasetPath ?? "an unrecorded dataset"))") }
             options.datasetPath = path
         }
-        let data = try loadRecords(datasetPath: options.datasetPath, classes: loaded.classes)
+        for (flag, given, saved) in [("--split", split, options.trainingSplit), ("--val-split", valSplit, options.validationSplit)] {
+            if let given, let saved, given != saved { note("\(flag) \(given) (the run used \(saved))") }
+        }
+        let data = try loadRecords(datasetPath: options.datasetPath, classes: loaded.classes,
+                                   split: split ?? options.trainingSplit, validationSplit: valSplit ?? options.validationSplit)
+        options.trainingSplit = data.splitName
+        options.validationSplit = data.validationSplitName
         let model = try TrainableFasterRCNN(config: loaded.config, stateDict: loaded.state, source: checkpointURL.path,
                                             trainableBackboneLayers: options.trainableBackboneLayers)
         let trainer = try Trainer(model: model, classes: loaded.classes, records: data.report.records,
@@ -120,7 +128,7 @@ extension TrainCommand {
     /// resumed run), the dataset's class names must be the same. Images that lost objects
     /// to a problem are left out of both splits (their lost objects would count as
     /// background in training and as false positives in validation).
-    func loadRecords(datasetPath: String?, classes: [String]?) throws -> TrainingData {
+    func loadRecords(datasetPath: String?, classes: [String]?, split: String?, validationSplit: String?) throws -> TrainingData {
         guard let datasetPath else { throw ValidationError("the checkpoint does not name its dataset; pass --dataset") }
         let data = try DetectionDataset.load(from: URL(fileURLWithPath: datasetPath))
         var name = split ?? data.splits.first ?? "train"
@@ -132,7 +140,7 @@ extension TrainCommand {
             throw ValidationError("\(datasetPath): classes \(data.classes) differ from the run's \(Array(classes.dropFirst()))")
         }
         var validation: Validation?
-        let valName = valSplit ?? ["val", "validation"].first { data.splits.contains($0) }
+        let valName = validationSplit ?? ["val", "validation"].first { data.splits.contains($0) }
         if let valName, valName != "none" {
             guard data.splits.contains(valName) else {
                 throw ValidationError("\(datasetPath) has no split '\(valName)' (splits: \(data.splits.joined(separator: ", ")))")
@@ -147,6 +155,7 @@ extension TrainCommand {
             throw TrainError("\(datasetPath): no image of split '\(name)' is left to train on"
                 + (report.leftOut.isEmpty ? "" : " (all \(report.leftOut.count) images lost objects to the problems above)"))
         }
-        return TrainingData(report: report, classes: all, validation: validation)
+        return TrainingData(report: report, classes: all, validation: validation, splitName: name,
+                            validationSplitName: validation == nil ? "none" : valName!)
     }
 }

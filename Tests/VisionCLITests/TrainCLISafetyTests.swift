@@ -155,6 +155,18 @@ final class TrainCLISafetyTests: XCTestCase {
         XCTAssertEqual(try snapshot(run), before)
     }
 
+    func testResumeTrainsOnTheRunsOwnSplit() throws {
+        let data = try makeDataset(images: [.good("a"), .good("b"), .good("c")])
+        try Data("a\nb\n".utf8).write(to: data.appendingPathComponent("ImageSets/Main/train.txt"))
+        try Data("a\nb\nc\n".utf8).write(to: data.appendingPathComponent("ImageSets/Main/everything.txt"))
+        let run = scratch.appendingPathComponent("run")
+        let first = try train(data, ["--epochs", "1", "--split", "everything", "-o", run.path])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let resumed = try CLI.run(["train", "--resume", run.path, "--epochs", "2", "--threads", "1"], environment: env, scratch: scratch)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try iterationSteps(run), Array(1...6), "the resumed epoch did not train on the run's 3-image split")
+    }
+
     func testResumeRefusesFlagsThatWouldChangeTheRun() throws {
         let data = try makeDataset(images: [.good("a"), .good("b")])
         let run = scratch.appendingPathComponent("run")

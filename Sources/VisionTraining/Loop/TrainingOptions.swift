@@ -26,6 +26,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var checkpointEverySteps: Int = 0
     /// The dataset trained on (so `--resume` needs no --dataset).
     public var datasetPath: String?
+    /// The split trained on and the one scored after each epoch ("none": none), so that
+    /// `--resume` reads the same ones (nil in checkpoints written before they were saved).
+    public var trainingSplit: String?
+    public var validationSplit: String?
 
     public init() {}
 
