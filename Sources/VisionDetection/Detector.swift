@@ -47,26 +47,35 @@ public final class Detector: @unchecked Sendable {
     public init(checkpoint: URL, model requested: String? = nil, backend: ComputeBackend = CPUBackend(),
                 modelDirectory: URL = ModelDirectory.url) throws {
         let (state, format) = try loadStateDict(from: checkpoint)
-        var config: ModelConfig
-        if let json = state.metadata[Detector.configMetadataKey] {
-            do {
-                config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
-            } catch {
-                throw DetectionError.badModelDefinition(file: checkpoint.path, reason: "metadata \(Detector.configMetadataKey): \(error)")
-            }
-            if let requested, requested != config.name {
-                throw DetectionError.cannotInferArchitecture(
-                    file: checkpoint.path, reason: "--model \(requested) was asked for, but the checkpoint says \(config.name)")
-            }
-        } else {
-            let name = try ArchitectureInference.architecture(keys: Set(state.keys), requested: requested, source: checkpoint.path)
-            config = try ModelConfig.load(name: name, from: modelDirectory)
-        }
+        let config = try Detector.modelConfig(of: state, source: checkpoint.path, requested: requested,
+                                              modelDirectory: modelDirectory)
         self.model = try FasterRCNN(config: config, stateDict: state, source: checkpoint.path, backend: backend)
         self.architecture = config.name
         self.checkpoint = checkpoint
         self.format = format
         self.labels = try Detector.classNames(metadata: state.metadata, numClasses: model.config.numClasses, source: checkpoint.path)
+    }
+
+    /// The architecture of a checkpoint's weights: the model definition in its
+    /// `vision.config` metadata (a checkpoint `vision train` wrote), else the one its keys
+    /// imply (`requested` picks where the keys allow two), from `modelDirectory`.
+    public static func modelConfig(of state: StateDict, source: String, requested: String?,
+                                   modelDirectory: URL = ModelDirectory.url) throws -> ModelConfig {
+        if let json = state.metadata[configMetadataKey] {
+            let config: ModelConfig
+            do {
+                config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+            } catch {
+                throw DetectionError.badModelDefinition(file: source, reason: "metadata \(configMetadataKey): \(error)")
+            }
+            if let requested, requested != config.name {
+                throw DetectionError.cannotInferArchitecture(
+                    file: source, reason: "--model \(requested) was asked for, but the checkpoint says \(config.name)")
+            }
+            return config
+        }
+        let name = try ArchitectureInference.architecture(keys: Set(state.keys), requested: requested, source: source)
+        return try ModelConfig.load(name: name, from: modelDirectory)
     }
 
     /// Class names (index 0 the background) a checkpoint's metadata and class count

@@ -1,8 +1,8 @@
 // `vision train`: fine-tunes (or trains from scratch) a Faster R-CNN on a detection
 // dataset on the CPU, torchvision's references/detection recipe scaled to small
 // datasets. The run folder holds checkpoint.safetensors (resumable: weights, momentum,
-// progress), model.safetensors (for `vision predict --checkpoint`), metrics.jsonl and
-// loss_curve.png. SIGINT/SIGTERM finish the current step, save, and exit 130/143.
+// progress), model.safetensors (for `vision predict --checkpoint`), metrics.jsonl,
+// loss_curve.png and, when the dataset has problems, dataset_problems.txt. SIGINT/SIGTERM finish the current step, save, and exit 130/143.
 
 import ArgumentParser
 import Foundation
@@ -20,10 +20,16 @@ struct TrainCommand: ParsableCommand {
             Examples:
               vision train --dataset data/bccd --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn -o runs/bccd
               vision train --resume runs/bccd
+              vision train --resume runs/bccd --epochs 30
             Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \
             fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn (v1; fine-tune torchvision's COCO checkpoint).
-            Defaults: mobilenet_v3_large_320_fpn, batch 2, lr 0.0025 per image, momentum 0.9, weight decay 1e-4, \
-            20 epochs, warm-up over the first epoch, lr x0.1 at ~2/3 and ~0.85 of the epochs, horizontal flips.
+            Defaults: mobilenet_v3_large_320_fpn (or the --checkpoint's architecture), batch 2, lr 0.0025 per image, \
+            momentum 0.9, weight decay 1e-4, 20 epochs, warm-up over the first epoch (at most a tenth of all steps), \
+            lr x0.1 after ~2/3 and ~0.85 of the epochs (never in the first), horizontal flips.
+            A folder that holds a run is never reused: -o DIR refuses one (--overwrite starts over in it), and \
+            without -o the run goes to runs/train, or runs/train2, ... when that holds a run. Images that cannot \
+            be decoded are skipped and counted; images that lost objects to dataset problems are left out \
+            (listed in the run's dataset_problems.txt).
             """)
 
     @Option(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))
@@ -32,79 +38,49 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The split to train on (default: train, else trainval, else the only split).")
     var split: String?
 
-    @Option(help: ArgumentHelp("Architecture.", valueName: "name"))
-    var model: String = "fasterrcnn_mobilenet_v3_large_320_fpn"
+    @Option(help: ArgumentHelp("Architecture (default: the checkpoint's, else \(TrainCommand.defaultModel)).", valueName: "name"))
+    var model: String?
 
-    @Option(help: ArgumentHelp("Starting weights (.pth or .safetensors, torchvision keys): a detector (its predictor is re-initialised for the dataset's classes) or an ImageNet classifier's state dict (features.*: the backbone only); default: from scratch.", valueName: "file"))
+    @Option(help: ArgumentHelp("Starting weights: a .pth or .safetensors file (torchvision keys) or the name of a model fetched with `vision checkpoint download`; a detector (its predictor is re-initialised for the dataset's classes) or an ImageNet classifier's state dict (features.*: the backbone only); default: from scratch.", valueName: "path|name"))
     var checkpoint: String?
 
-    @Option(help: "Epochs.") var epochs: Int = 20
-    @Option(help: "Images per step.") var batchSize: Int = 2
+    @Option(help: "Epochs (default: 20; with --resume, more than the run had lengthens it).") var epochs: Int?
+    @Option(help: "Images per step (default: 2).") var batchSize: Int?
     @Option(help: "Learning rate (default: 0.0025 x batch size).") var lr: Float?
     @Option(help: "Backbone stages to train: 0-6 for the MobileNets, 0-5 for ResNet-50 (default: 3 from a checkpoint, all from scratch).") var trainableLayers: Int?
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The run folder.", valueName: "dir")) var output: String = "runs/train"
-    @Option(help: ArgumentHelp("Continue the run in this folder where it stopped.", valueName: "dir")) var resume: String?
-    @Option(help: "Seed of the initialisation, data order, flips and sampling.") var seed: UInt64 = 0
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The run folder (default: runs/train, or runs/train2, ... when that holds a run).", valueName: "dir")) var output: String?
+    @Flag(help: "Start over in an -o folder that holds a run (its checkpoints and metrics are replaced).") var overwrite = false
+    @Option(help: ArgumentHelp("Continue the run in this folder where it stopped, with its own settings (--epochs may lengthen it; flags that would change it are refused).", valueName: "dir")) var resume: String?
+    @Option(help: "Seed of the initialisation, data order, flips and sampling (default: 0).") var seed: UInt64?
     @Option(help: "Shorter-side resize target (default: the model's).") var minSize: Int?
     @Option(help: "Longer-side cap (default: the model's).") var maxSize: Int?
-    @Option(help: "Also checkpoint every N steps (0: only per epoch and on a signal).") var saveEvery: Int = 0
+    @Option(help: "Also checkpoint every N steps (default: 0, only per epoch and on a signal).") var saveEvery: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("Split scored after every epoch (default: val or validation when the dataset has one; 'none' to skip).",
                                valueName: "name"))
     var valSplit: String?
 
+    static let defaultModel = "fasterrcnn_mobilenet_v3_large_320_fpn"
+    static let defaultOutput = "runs/train"
+
     func validate() throws {
         if resume == nil && dataset == nil { throw ValidationError("--dataset is required (unless --resume)") }
-        if !ModelConfig.names.contains(model) {
+        if let model, !ModelConfig.names.contains(model) {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
         }
-        if epochs < 1 || batchSize < 1 { throw ValidationError("--epochs and --batch-size must be >= 1") }
+        if (epochs ?? 1) < 1 || (batchSize ?? 1) < 1 { throw ValidationError("--epochs and --batch-size must be >= 1") }
         // The exact range depends on the backbone (checked in run() once the model is loaded).
         if let trainableLayers, !(0...6).contains(trainableLayers) { throw ValidationError("--trainable-layers must be in 0...6") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        if let saveEvery, saveEvery < 0 { throw ValidationError("--save-every must be >= 0") }
+        if overwrite && output == nil { throw ValidationError("--overwrite needs -o DIR (the default run folder is never reused)") }
     }
 
     func run() throws {
         if let threads { setThreadCount(threads) }
-        let trainer: Trainer
-        if let resume {
-            let run = URL(fileURLWithPath: resume)
-            let loaded = try TrainingCheckpoint.load(from: run.appendingPathComponent(TrainingCheckpoint.fileName))
-            let records = try loadRecords(datasetPath: dataset ?? loaded.datasetPath, classes: loaded.classes)
-            let model = try TrainableFasterRCNN(config: loaded.config, stateDict: loaded.state, source: resume,
-                                                trainableBackboneLayers: loaded.progress.options.trainableBackboneLayers)
-            trainer = try Trainer(model: model, classes: loaded.classes, records: records.records,
-                                  options: loaded.progress.options, runDirectory: run, resume: loaded)
-            trainer.validation = records.validation
-        } else {
-            let records = try loadRecords(datasetPath: dataset!, classes: nil)
-            var config = try ModelConfig.load(name: model)
-            if let minSize { config.minSize = minSize }
-            if let maxSize { config.maxSize = maxSize }
-            config.numClasses = records.classes.count
-            var state: StateDict?
-            if let checkpoint { state = try loadStateDict(from: URL(fileURLWithPath: checkpoint)).0 }
-            var options = TrainingOptions.defaults(epochs: epochs, batchSize: batchSize)
-            if let lr { options.learningRate = lr }
-            let layerRange = TrainableFasterRCNN.trainableBackboneLayerRange(config.backbone)
-            if let trainableLayers, !layerRange.contains(trainableLayers) {
-                throw ValidationError("--trainable-layers must be in \(layerRange.lowerBound)...\(layerRange.upperBound) for \(model)")
-            }
-            options.trainableBackboneLayers = trainableLayers ?? (checkpoint == nil ? layerRange.upperBound : 3)
-            options.seed = seed
-            options.checkpointEverySteps = saveEvery
-            options.datasetPath = URL(fileURLWithPath: dataset!).standardizedFileURL.path
-            let net = try TrainableFasterRCNN(config: config, stateDict: state, source: checkpoint ?? "initialisation",
-                                              trainableBackboneLayers: options.trainableBackboneLayers, seed: seed)
-            if state != nil, !net.parameters.initialized.isEmpty {
-                let keys = net.parameters.initialized
-                let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")
-                FileHandle.standardError.write(Data("initialised (not taken from \(checkpoint!), \(config.numClasses) classes): \(list)\n".utf8))
-            }
-            trainer = try Trainer(model: net, classes: records.classes, records: records.records, options: options,
-                                  runDirectory: URL(fileURLWithPath: output))
-            trainer.validation = records.validation
-        }
+        let (trainer, data) = try resume.map { try resumedTrainer($0) } ?? newTrainer()
+        // Recorded at the step this process starts from: a resumed run may read a changed dataset.
+        trainer.metrics.log(data.metrics(globalStep: trainer.progress.globalStep))
         let signals = StopSignals()
         signals.install()
         FileHandle.standardError.write(Data("training \(trainer.model.config.name) on \(trainer.records.count) images, \(trainer.classes.count - 1) classes, \(trainer.iterationsPerEpoch) steps per epoch -> \(trainer.runDirectory.path)\n".utf8))
@@ -118,29 +94,56 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The split's records and the class list ("__background__" first), and the validation
-    /// split to score after each epoch. With `classes` (a resumed run), the dataset's class
-    /// names must be the same.
-    func loadRecords(datasetPath: String?, classes: [String]?) throws -> (records: [DetectionRecord], classes: [String], validation: Validation?) {
-        guard let datasetPath else { throw ValidationError("the checkpoint does not name its dataset; pass --dataset") }
-        let data = try DetectionDataset.load(from: URL(fileURLWithPath: datasetPath))
-        var name = split ?? data.splits.first ?? "train"
-        if split == nil {
-            if data.splits.contains("train") { name = "train" } else if data.splits.contains("trainval") { name = "trainval" }
+    /// A new run: the dataset, the starting weights and architecture, a run folder of its own.
+    func newTrainer() throws -> (Trainer, TrainingDataReport) {
+        let data = try loadRecords(datasetPath: dataset!, classes: nil, split: split, validationSplit: valSplit)
+        var (config, state, source) = try startingModel()
+        if let minSize { config.minSize = minSize }
+        if let maxSize { config.maxSize = maxSize }
+        config.numClasses = data.classes.count
+        var options = TrainingOptions.defaults(epochs: epochs ?? 20, batchSize: batchSize ?? 2)
+        if let lr { options.learningRate = lr }
+        let layerRange = TrainableFasterRCNN.trainableBackboneLayerRange(config.backbone)
+        if let trainableLayers, !layerRange.contains(trainableLayers) {
+            throw ValidationError("--trainable-layers must be in \(layerRange.lowerBound)...\(layerRange.upperBound) for \(config.name)")
         }
-        let all = ["__background__"] + data.classes
-        if let classes, classes != all {
-            throw ValidationError("\(datasetPath): classes \(data.classes) differ from the run's \(Array(classes.dropFirst()))")
+        options.trainableBackboneLayers = trainableLayers ?? (state == nil ? layerRange.upperBound : 3)
+        options.seed = seed ?? 0
+        options.checkpointEverySteps = saveEvery ?? 0
+        options.datasetPath = URL(fileURLWithPath: dataset!).standardizedFileURL.path
+        options.trainingSplit = data.splitName
+        options.validationSplit = data.validationSplitName
+        let net = try TrainableFasterRCNN(config: config, stateDict: state, source: source,
+                                          trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
+        if state != nil, !net.parameters.initialized.isEmpty {
+            let keys = net.parameters.initialized
+            let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")
+            FileHandle.standardError.write(Data("initialised (not taken from \(source), \(config.numClasses) classes): \(list)\n".utf8))
         }
-        var validation: Validation?
-        let valName = valSplit ?? ["val", "validation"].first { data.splits.contains($0) }
-        if let valName, valName != "none" {
-            guard data.splits.contains(valName) else {
-                throw ValidationError("\(datasetPath) has no split '\(valName)' (splits: \(data.splits.joined(separator: ", ")))")
-            }
-            if valName == name { throw ValidationError("--val-split '\(valName)' is the training split") }
-            validation = Validation(records: try data.records(split: valName), classes: data.classes, splitName: valName)
+        let runDirectory = try claimRunFolder()
+        do {
+            let trainer = try Trainer(model: net, classes: data.classes, records: data.report.records, options: options,
+                                      runDirectory: runDirectory)
+            try data.report.write(to: runDirectory)
+            trainer.validation = data.validation
+            return (trainer, data.report)
+        } catch {
+            RunFolder.release(runDirectory)
+            throw error
         }
-        return (try data.records(split: name), all, validation)
+    }
+
+    /// The -o folder, refused when it holds a run (unless --overwrite); without -o, the
+    /// first of runs/train, runs/train2, ... that holds none.
+    func claimRunFolder() throws -> URL {
+        if let output {
+            try RunFolder.claim(URL(fileURLWithPath: output), overwrite: overwrite)
+            return URL(fileURLWithPath: output)
+        }
+        let chosen = try RunFolder.claimNextFree(base: Self.defaultOutput)
+        if chosen != Self.defaultOutput {
+            FileHandle.standardError.write(Data("run folder: \(chosen) (\(Self.defaultOutput) holds a run; pass -o to choose)\n".utf8))
+        }
+        return URL(fileURLWithPath: chosen)
     }
 }

@@ -36,8 +36,11 @@ public final class Trainer {
     public var validation: Validation?
     /// Progress lines (stderr by default).
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Images already reported as undecodable (each is reported once).
+    private var reportedUndecodable: Set<URL> = []
 
-    /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored.
+    /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored,
+    ///   and `options` replace its options (pass `resume.progress.options`, or those extended to more epochs).
     public init(model: TrainableFasterRCNN, classes: [String], records: [DetectionRecord], options: TrainingOptions,
                 runDirectory: URL, resume: TrainingCheckpoint.Loaded? = nil) throws {
         guard !records.isEmpty else { throw TrainingModelError("the training split has no images") }
@@ -53,10 +56,16 @@ public final class Trainer {
         optimizer = SGD(parameters: trainable.map(\.variable), learningRate: options.learningRate,
                         momentum: options.momentum, weightDecay: options.weightDecay)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let iterations = (records.count + options.batchSize - 1) / options.batchSize
         if let resume {
             progress = resume.progress
+            progress.options = options
             for (i, key) in keys.enumerated() { optimizer.setMomentumBuffer(resume.momentum[key], at: i) }
         } else {
+            var options = options
+            if options.warmupSteps == nil {
+                options.warmupSteps = LearningRateSchedule.warmupIterations(iterationsPerEpoch: iterations, epochs: options.epochs)
+            }
             progress = TrainingProgress(epoch: 0, stepInEpoch: 0, globalStep: 0,
                                         rngState: TrainingRNG(seed: options.seed, stream: 2, index: 0).state, options: options)
         }
@@ -65,6 +74,26 @@ public final class Trainer {
 
     public var options: TrainingOptions { progress.options }
     public var iterationsPerEpoch: Int { (records.count + options.batchSize - 1) / options.batchSize }
+
+    /// The samples of one batch. An image that cannot be decoded is left out of it (a
+    /// truncated file must not end a long run) and counted; the first time each one is
+    /// met it is reported. Every image draws its flip, so the others' flips are the same
+    /// whether or not one is skipped.
+    func samples(_ indices: ArraySlice<Int>, rng: inout TrainingRNG) -> (samples: [TrainingSample], skipped: Int) {
+        var out: [TrainingSample] = [], skipped = 0
+        for index in indices {
+            let flip = rng.uniform() < options.horizontalFlipProbability
+            do {
+                out.append(try sample(records[index], flip: flip))
+            } catch {
+                skipped += 1
+                if reportedUndecodable.insert(records[index].imageURL).inserted {
+                    report("warning: skipping an image that cannot be decoded (left out of every step): \(error)")
+                }
+            }
+        }
+        return (out, skipped)
+    }
 
     func sample(_ record: DetectionRecord, flip: Bool) throws -> TrainingSample {
         let t = try ImageDecoder.decode(contentsOf: record.imageURL).toTensor()
@@ -79,13 +108,20 @@ public final class Trainer {
                                     progress: progress, to: runDirectory)
     }
 
+    /// The schedule of this run: the warm-up fixed when it started (torchvision's for
+    /// checkpoints written before that was saved).
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(baseLearningRate: options.learningRate, milestones: options.milestones,
+                             warmupFactor: options.warmupFactor,
+                             warmupIterations: options.warmupSteps
+                                 ?? LearningRateSchedule.warmupIterations(iterationsPerEpoch: iterationsPerEpoch))
+    }
+
     /// Runs until the last epoch ends, a signal arrives, or `stopAfterSteps` steps were taken.
     public func run(signals: StopSignals? = nil, stopAfterSteps: Int? = nil) throws -> Outcome {
         let o = options
         let iterations = iterationsPerEpoch
-        let schedule = LearningRateSchedule(baseLearningRate: o.learningRate, milestones: o.milestones,
-                                            warmupFactor: o.warmupFactor,
-                                            warmupIterations: LearningRateSchedule.warmupIterations(iterationsPerEpoch: iterations))
+        let schedule = self.schedule
         let totalSteps = o.epochs * iterations
         let runStart = Date()
         let firstStep = progress.globalStep
@@ -95,40 +131,56 @@ public final class Trainer {
             var order = TrainingRNG(seed: o.seed, stream: 1, index: UInt64(epoch))
             let permutation = order.permutation(records.count)
             let epochStart = Date()
+            let wholeEpochHere = progress.stepInEpoch == 0
+            var stepsTaken = 0
             while progress.stepInEpoch < iterations {
                 let step = progress.stepInEpoch
                 let stepStart = Date()
                 var rng = TrainingRNG(seed: o.seed, stream: 2, index: UInt64(progress.globalStep))
                 let chosen = permutation[(step * o.batchSize)..<min(records.count, (step + 1) * o.batchSize)]
-                let samples = try chosen.map { try sample(records[$0], flip: rng.uniform() < o.horizontalFlipProbability) }
-                let batch = TrainingBatch(samples: samples, transform: model.transform)
+                let (samples, skipped) = self.samples(chosen, rng: &rng)
                 optimizer.learningRate = schedule.learningRate(epoch: epoch, iteration: step)
-                model.zeroGrad()
-                let losses = model.forwardBackward(batch, permutations: &rng)
-                guard losses.total.isFinite else {
-                    throw TrainingModelError("loss is \(losses.total) at epoch \(epoch) step \(step) (\(losses)); stopping")
+                var losses: TrainingLosses?
+                if !samples.isEmpty {
+                    let batch = TrainingBatch(samples: samples, transform: model.transform)
+                    model.zeroGrad()
+                    let result = model.forwardBackward(batch, permutations: &rng)
+                    guard result.total.isFinite else {
+                        throw TrainingModelError("loss is \(result.total) at epoch \(epoch) step \(step) (\(result)); stopping")
+                    }
+                    optimizer.step()
+                    losses = result
+                    stepsTaken += 1
                 }
-                optimizer.step()
                 progress.stepInEpoch += 1
                 progress.globalStep += 1
                 progress.rngState = TrainingRNG(seed: o.seed, stream: 2, index: UInt64(progress.globalStep)).state
                 stepsThisRun += 1
 
-                let seconds = Date().timeIntervalSince(stepStart)
-                let perSecond = Double(samples.count) / max(seconds, 1e-9)
-                let average = Date().timeIntervalSince(runStart) / Double(progress.globalStep - firstStep)
-                let eta = average * Double(totalSteps - progress.globalStep)
-                metrics.log(IterationMetrics(epoch: epoch, step: step, globalStep: progress.globalStep,
-                                             learningRate: optimizer.learningRate, loss: losses.total,
-                                             lossObjectness: losses.objectness, lossRPNBoxReg: losses.rpnBoxRegression,
-                                             lossClassifier: losses.classifier, lossBoxReg: losses.boxRegression,
-                                             imagesPerSecond: perSecond))
-                report(String(format: "epoch %d/%d step %d/%d  loss %.4f (objectness %.4f rpn_box %.4f classifier %.4f box %.4f)  lr %.5f  %.2f img/s  ETA %@",
-                              epoch + 1, o.epochs, step + 1, iterations, losses.total, losses.objectness,
-                              losses.rpnBoxRegression, losses.classifier, losses.boxRegression, optimizer.learningRate,
-                              perSecond, Self.duration(eta)))
+                if let losses {
+                    let seconds = Date().timeIntervalSince(stepStart)
+                    let perSecond = Double(samples.count) / max(seconds, 1e-9)
+                    let average = Date().timeIntervalSince(runStart) / Double(progress.globalStep - firstStep)
+                    let eta = average * Double(totalSteps - progress.globalStep)
+                    metrics.log(IterationMetrics(epoch: epoch, step: step, globalStep: progress.globalStep,
+                                                 learningRate: optimizer.learningRate, loss: losses.total,
+                                                 lossObjectness: losses.objectness, lossRPNBoxReg: losses.rpnBoxRegression,
+                                                 lossClassifier: losses.classifier, lossBoxReg: losses.boxRegression,
+                                                 imagesPerSecond: perSecond, skippedImages: skipped))
+                    report(String(format: "epoch %d/%d step %d/%d  loss %.4f (objectness %.4f rpn_box %.4f classifier %.4f box %.4f)  lr %.5f  %.2f img/s  ETA %@",
+                                  epoch + 1, o.epochs, step + 1, iterations, losses.total, losses.objectness,
+                                  losses.rpnBoxRegression, losses.classifier, losses.boxRegression, optimizer.learningRate,
+                                  perSecond, Self.duration(eta)) + skippedNote(epoch: epoch))
+                } else {
+                    metrics.log(SkippedStepMetrics(epoch: epoch, step: step, globalStep: progress.globalStep, skippedImages: skipped))
+                    report("epoch \(epoch + 1)/\(o.epochs) step \(step + 1)/\(iterations)  skipped: no image of the batch could be decoded"
+                           + skippedNote(epoch: epoch))
+                }
 
                 if progress.stepInEpoch == iterations {
+                    if wholeEpochHere && stepsTaken == 0 {
+                        throw TrainingModelError("no image of the training split could be decoded in epoch \(epoch + 1); stopping")
+                    }
                     progress.epoch += 1
                     progress.stepInEpoch = 0
                     let seconds = Date().timeIntervalSince(epochStart)
@@ -140,9 +192,8 @@ public final class Trainer {
                                       epoch + 1, o.epochs, validation.splitName, validation.records.count,
                                       Date().timeIntervalSince(start), scores!.AP, scores!.AP50, scores!.AP75, scores!.AR100))
                     }
-                    metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep,
-                                             meanLoss: metrics.losses.suffix(iterations).reduce(0, +) / Float(iterations),
-                                             seconds: seconds, validation: scores))
+                    metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep, meanLoss: metrics.meanLoss(epoch: epoch),
+                                             seconds: seconds, validation: scores, skippedImages: metrics.skippedImages(epoch: epoch)))
                     // Saved after the epoch's line is written: a kill during validation resumes
                     // from the previous checkpoint and replays the step, rewriting the line.
                     try save()
@@ -161,6 +212,12 @@ public final class Trainer {
             }
         }
         return .finished
+    }
+
+    /// "  (2 undecodable images skipped this epoch)", or nothing.
+    func skippedNote(epoch: Int) -> String {
+        let n = metrics.skippedImages(epoch: epoch)
+        return n == 0 ? "" : "  (\(n) undecodable image\(n == 1 ? "" : "s") skipped this epoch)"
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -12,8 +12,13 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var weightDecay: Float = 1e-4
     /// Epochs after which the rate is multiplied by 0.1 (MultiStepLR).
     public var milestones: [Int] = [13, 17]
-    /// Warm-up start factor; warm-up lasts min(1000, iterations per epoch - 1) steps of epoch 0.
+    /// Warm-up start factor.
     public var warmupFactor: Float = 1.0 / 1000
+    /// Steps of warm-up at the start of epoch 0, fixed when the run starts
+    /// (`LearningRateSchedule.warmupIterations(iterationsPerEpoch:epochs:)`) so that
+    /// extending the run never moves it. Nil in checkpoints written before it was
+    /// saved: those runs warmed up for torchvision's min(1000, iterations per epoch - 1).
+    public var warmupSteps: Int?
     public var trainableBackboneLayers: Int = 3
     public var seed: UInt64 = 0
     public var horizontalFlipProbability: Float = 0.5
@@ -21,6 +26,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var checkpointEverySteps: Int = 0
     /// The dataset trained on (so `--resume` needs no --dataset).
     public var datasetPath: String?
+    /// The split trained on and the one scored after each epoch ("none": none), so that
+    /// `--resume` reads the same ones (nil in checkpoints written before they were saved).
+    public var trainingSplit: String?
+    public var validationSplit: String?
 
     public init() {}
 
@@ -31,7 +40,31 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         o.epochs = epochs
         o.batchSize = batchSize
         o.learningRate = 0.0025 * Float(batchSize)
-        o.milestones = [Int((Double(epochs) * 2 / 3).rounded()), Int((Double(epochs) * 0.85).rounded())]
+        o.milestones = milestones(epochs: epochs)
+        return o
+    }
+
+    /// Decay after ~2/3 and ~0.85 of `epochs`, keeping only milestones the run reaches
+    /// and never epoch 0 (warm-up is in epoch 0, so the rate always gets to its full
+    /// value first): 1 epoch -> none, 2 -> [1], 3 -> [2], 20 -> [13, 17].
+    public static func milestones(epochs: Int) -> [Int] {
+        let wanted = [Int((Double(epochs) * 2 / 3).rounded()), Int((Double(epochs) * 0.85).rounded())]
+        var out: [Int] = []
+        for m in wanted where m >= 1 && m < epochs && !out.contains(m) { out.append(m) }
+        return out
+    }
+
+    /// These options with the run lengthened to `newEpochs` (`--resume RUN --epochs N`),
+    /// the run being at `currentEpoch`. Milestones already passed stay (the rate never
+    /// rises again); those still ahead are rescaled to the new length, so a run
+    /// extended before its decay still decays at the same fraction of its length.
+    public func extended(toEpochs newEpochs: Int, currentEpoch: Int) -> TrainingOptions {
+        var o = self
+        o.epochs = newEpochs
+        guard newEpochs > epochs else { return o }
+        o.milestones = milestones.map { m in
+            m <= currentEpoch ? m : max(currentEpoch + 1, Int((Double(m) * Double(newEpochs) / Double(epochs)).rounded()))
+        }
         return o
     }
 }

@@ -27,6 +27,14 @@ public struct LearningRateSchedule: Sendable, Equatable {
         min(1000, iterationsPerEpoch - 1)
     }
 
+    /// The warm-up of a run of `epochs` epochs: torchvision's, but at most a tenth of
+    /// all the run's steps, so that a short run (a few epochs of a small dataset)
+    /// spends most of its steps at the full rate instead of warming up for its whole
+    /// first epoch. Runs long enough for torchvision's warm-up are unchanged.
+    public static func warmupIterations(iterationsPerEpoch: Int, epochs: Int) -> Int {
+        max(0, min(warmupIterations(iterationsPerEpoch: iterationsPerEpoch), iterationsPerEpoch * epochs / 10))
+    }
+
     /// LinearLR's factor after `iteration` steps: start + (1 - start) * min(it, total) / total.
     public func warmupMultiplier(iteration: Int) -> Float {
         guard warmupIterations > 0, iteration < warmupIterations else { return 1 }
