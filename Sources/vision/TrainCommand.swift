@@ -18,9 +18,14 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a Faster R-CNN on a dataset (Pascal VOC, COCO, CSV or YOLO layout).",
         discussion: """
             Examples:
-              vision train --dataset data/bccd --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn -o runs/bccd
+              vision train --dataset Samples/bccd --checkpoint Models/default.safetensors \\
+                  --epochs 2 -o runs/bccd
               vision train --resume runs/bccd
-              vision train --resume runs/bccd --epochs 30
+              vision train --resume runs/bccd --epochs 3
+              vision checkpoint download fasterrcnn_mobilenet_v3_large_320_fpn
+              vision train --dataset Samples/bccd -o runs/bccd-320 \\
+                  --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn
+
             Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \
             fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn (v1; fine-tune torchvision's COCO checkpoint).
             Defaults: mobilenet_v3_large_320_fpn (or the --checkpoint's architecture), batch 2, lr 0.0025 per image, \
