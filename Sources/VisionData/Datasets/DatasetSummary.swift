@@ -53,7 +53,9 @@ extension DetectionDataset {
         let summaries = try summaries(only: split)
         var out = ["dataset: \(root.path)", "format:  \(format.rawValue)",
                    "classes: \(classes.count) (\(classes.joined(separator: ", ")))",
-                   "splits:  \(splits.joined(separator: ", "))", ""]
+                   "splits:  \(splits.joined(separator: ", "))"]
+        out += notes.map { "note:    \($0)" }
+        out.append("")
         let nameWidth = max(12, (classes.map(\.count).max() ?? 0) + 2)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
