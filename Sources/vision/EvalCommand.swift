@@ -73,6 +73,7 @@ struct EvalCommand: ParsableCommand {
         let data = try source.load(requireImages: predictions == nil)
         let splitName = try split ?? data.defaultEvaluationSplit()
         let records = try data.records(split: splitName)
+        for note in data.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         if !data.problems.isEmpty {
             warn("\(data.problems.count) dataset problem(s) skipped (see `vision dataset inspect \(source.description)`)")
         }
