@@ -102,7 +102,7 @@ final class ImageSizeAndClippingTests: XCTestCase {
         }
         let coco = try XCTUnwrap(try DetectionDataset.load(from: scratch.url("coco")).records(split: "train").first)
         XCTAssertEqual(coco.boxes.first, BoundingBox(x1: 0, y1: 1, x2: 17, y2: 11))
-        XCTAssertEqual(coco.areas.first, 170)  // recomputed for the clipped box, not the file's 200
+        XCTAssertEqual(coco.areas.first, 200)  // the file's area (the segment's) stays; CSV and VOC boxes get the clipped w * h
     }
 
     /// Objects a reader cannot parse count as dropped, like unusable boxes, so

@@ -98,9 +98,9 @@ struct RecordAssembly {
                 record.droppedObjects += 1
                 continue
             }
-            // A clipped box's area is the clipped one (COCO's own `area` stays when the box was not clipped).
-            let area = box == object.box ? object.area : nil
-            record.append(box: box, label: label, area: area, difficult: object.difficult, isCrowd: object.isCrowd)
+            // COCO's `area` (the segment's, which clipping the box does not change) stays;
+            // without one, the area is the clipped box's.
+            record.append(box: box, label: label, area: object.area, difficult: object.difficult, isCrowd: object.isCrowd)
         }
         return record
     }
