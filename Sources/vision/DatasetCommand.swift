@@ -16,15 +16,30 @@ struct DatasetInspect: ParsableCommand {
         commandName: "inspect",
         abstract: "Images and boxes per class and split, image sizes, and the problems found.",
         discussion: """
-            The format is detected from the path: a folder with Annotations/ (Pascal VOC); a .json file or a \
-            folder with annotations/instances_*.json (COCO); a .csv file or a folder with .csv files, \
-            columns image_id,xmin,ymin,xmax,ymax,label or filename,width,height,class,xmin,ymin,xmax,ymax (CSV); \
-            a folder with images/ and labels/ plus classes.txt or data.yaml (YOLO). Boxes of zero area or out \
-            of bounds, missing images, unknown classes and unreadable files are listed as problems and skipped.
+            The format is detected from the path: a folder with Annotations/ or annotations/ holding .xml files, \
+            images in JPEGImages/, images/ or Images/, optional ImageSets/Main/ split lists (Pascal VOC); a .json \
+            file or a folder with annotations/instances_*.json (COCO); a .csv file or a folder with .csv files, \
+            columns image_id,xmin,ymin,xmax,ymax,label or filename,width,height,class,xmin,ymin,xmax,ymax (CSV; a \
+            row with empty box fields is an image without objects); a folder with images/ and labels/ plus \
+            classes.txt or data.yaml (YOLO). A folder with VOC XMLs but no split lists beside CSV files is read \
+            from the CSVs, which name the splits. Other layouts: --images DIR --annotations PATH, where PATH is a \
+            folder of VOC .xml files, a COCO .json, a .csv, or a folder of YOLO .txt labels.
+
+            Image sizes come from the image files (EXIF orientation applied); an annotated size that differs \
+            is reported. A box passing the image border by up to 2% of the side (at least 2 pixels) is clipped \
+            and reported; further out, of zero area, of an unknown class, or unreadable, it is dropped and \
+            reported, and training leaves its image out. Missing images and unreadable files are listed as \
+            problems and skipped. Only image headers are read unless --decode is given.
             """)
 
     @Argument(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))
-    var path: String
+    var path: String?
+
+    @Option(help: ArgumentHelp("The images folder, with --annotations, for layouts not detected from one path.", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Pascal VOC .xml folder, COCO .json, .csv, or YOLO labels folder, with --images.", valueName: "path"))
+    var annotations: String?
 
     @Option(help: "Only this split (default: all).")
     var split: String?
@@ -32,12 +47,57 @@ struct DatasetInspect: ParsableCommand {
     @Option(help: "How many problems to list (all are counted).")
     var maxProblems = 20
 
+    @Flag(help: "Decode every image (slow) to find truncated or corrupt files, not only unreadable headers.")
+    var decode = false
+
     func validate() throws {
         guard maxProblems >= 0 else { throw ValidationError("--max-problems must be >= 0") }
+        _ = try DatasetSource(path: path, images: images, annotations: annotations)
     }
 
     func run() throws {
-        let dataset = try DetectionDataset.load(from: URL(fileURLWithPath: path))
+        var dataset = try DatasetSource(path: path, images: images, annotations: annotations).load()
+        if decode { dataset = dataset.checkingImageDecoding() }
         print(try dataset.inspectionReport(split: split, maxProblems: maxProblems))
+    }
+}
+
+/// Where a command's dataset is: one path (format detected), or an images folder
+/// and an annotations path named apart. Shared by `dataset inspect` and `eval`.
+struct DatasetSource {
+    enum Place {
+        case path(String)
+        case parts(images: String, annotations: String)
+    }
+
+    let place: Place
+
+    /// Throws a usage error unless exactly one of the two ways is given.
+    init(path: String?, images: String?, annotations: String?, pathOption: String = "the dataset path") throws {
+        switch (path, images, annotations) {
+        case let (path?, nil, nil): place = .path(path)
+        case let (nil, images?, annotations?): place = .parts(images: images, annotations: annotations)
+        case (nil, nil, nil): throw ValidationError("give \(pathOption), or --images DIR with --annotations PATH")
+        case (nil, _, _): throw ValidationError("--images and --annotations go together; give both")
+        default: throw ValidationError("give either \(pathOption) or --images/--annotations, not both")
+        }
+    }
+
+    /// How to name it in messages.
+    var description: String {
+        switch place {
+        case let .path(path): return path
+        case let .parts(images, annotations): return "--images \(images) --annotations \(annotations)"
+        }
+    }
+
+    func load(requireImages: Bool = true) throws -> DetectionDataset {
+        switch place {
+        case let .path(path):
+            return try DetectionDataset.load(from: URL(fileURLWithPath: path), requireImages: requireImages)
+        case let .parts(images, annotations):
+            return try DetectionDataset.load(images: URL(fileURLWithPath: images), annotations: URL(fileURLWithPath: annotations),
+                                             requireImages: requireImages)
+        }
     }
 }

@@ -16,11 +16,20 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             With --predictions, images are matched to the dataset by file name (basename) and classes by \
             name. With --checkpoint (or neither option: the shipped default model), the model runs on the \
-            split's images keeping up to 100 detections per image at any score, as COCO evaluation expects.
+            split's images keeping up to 100 detections per image at any score, as COCO evaluation expects; \
+            a predictions file whose lowest probability, over 5 or more images, is 0.1 or more looks thresholded (AP comes out too \
+            low) and gets a warning: predict with --min-prob 0. Instead of --dataset, --images DIR \
+            --annotations PATH name the parts of a layout not detected from one path.
             """)
 
     @Option(help: ArgumentHelp("The dataset folder or annotation file (see `vision dataset inspect --help`).", valueName: "path"))
-    var dataset: String
+    var dataset: String?
+
+    @Option(help: ArgumentHelp("The images folder, with --annotations, instead of --dataset.", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Pascal VOC .xml folder, COCO .json, .csv, or YOLO labels folder, with --images.", valueName: "path"))
+    var annotations: String?
 
     @Option(help: "The split to score (default: test, or the only split).")
     var split: String?
@@ -51,15 +60,22 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        _ = try source()
+    }
+
+    private func source() throws -> DatasetSource {
+        try DatasetSource(path: dataset, images: images, annotations: annotations, pathOption: "--dataset PATH")
     }
 
     func run() throws {
         // Saved predictions need no pixels; running the model does.
-        let data = try DetectionDataset.load(from: URL(fileURLWithPath: dataset), requireImages: predictions == nil)
+        let source = try source()
+        let data = try source.load(requireImages: predictions == nil)
         let splitName = try split ?? data.defaultEvaluationSplit()
         let records = try data.records(split: splitName)
+        for note in data.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         if !data.problems.isEmpty {
-            warn("\(data.problems.count) dataset problem(s) skipped (see `vision dataset inspect \(dataset)`)")
+            warn("\(data.problems.count) dataset problem(s) skipped (see `vision dataset inspect \(source.description)`)")
         }
         let images: [EvaluationImage]
         if let predictions {
@@ -68,7 +84,7 @@ struct EvalCommand: ParsableCommand {
             images = try runModel(records: records, classes: data.classes)
         }
         let metrics = DetectionMetrics.evaluate(images, classes: data.classes).metrics
-        print("\(data.format.rawValue) dataset \(dataset), split \(splitName): \(records.count) images, "
+        print("\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
               + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections")
         print(metrics.table(classes: data.classes))
         if let output {
@@ -82,6 +98,11 @@ struct EvalCommand: ParsableCommand {
 
     private func scorePredictions(file: String, records: [DetectionRecord], classes: [String]) throws -> [EvaluationImage] {
         let lines = try PredictionFile.read(URL(fileURLWithPath: file))
+        // Not in --output: metrics.json keeps its documented keys.
+        if let lowest = PredictionFile.apparentScoreThreshold(lines) {
+            warn("\(file) looks thresholded (its lowest probability is \(String(format: "%.3f", lowest)), the model's own floor is "
+                 + "\(PredictionFile.modelScoreFloor)): AP is underestimated; predict with --min-prob 0 to score every detection")
+        }
         let matched = PredictionFile.match(lines, records: records, classes: classes)
         if matched.images.count == matched.imagesWithoutPredictions.count && !records.isEmpty {
             throw EvalError(message: "\(file): no line names an image of the split (images are matched by file name)")

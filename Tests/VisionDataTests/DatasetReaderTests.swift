@@ -119,5 +119,7 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(summary.boxesPerClass, [0, 2, 1])
         XCTAssertEqual(summary.imagesPerClass, [0, 2, 1])
         XCTAssertEqual(summary.difficultBoxes, 1)
+        XCTAssertEqual(summary.imagesWithDroppedObjects, 1)  // b.jpg: a zero-area and an out-of-bounds box
+        XCTAssertTrue(report.contains("train: 2 images (0 without boxes), 3 boxes, 1 difficult; 1 image(s) lost an object"), report)
     }
 }

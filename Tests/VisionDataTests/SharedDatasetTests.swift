@@ -30,5 +30,31 @@ final class SharedDatasetTests: XCTestCase {
         XCTAssertEqual(dataset.splits, ["train", "test"])
         let boxes = try dataset.splits.map { try dataset.records(split: $0).reduce(0) { $0 + $1.boxes.count } }.reduce(0, +)
         XCTAssertEqual(boxes + dataset.problems.filter { $0.kind != .missingImage }.count, 217, "\(dataset.problems)")
+        // The CSVs win over the VOC XMLs beside them (they carry the split); a note says how to read the XMLs.
+        XCTAssertTrue(dataset.notes.contains { $0.contains("--annotations") }, "\(dataset.notes)")
+    }
+
+    /// Raccoon's own VOC layout: annotations/ and images/ in lower case, no split lists.
+    func testRaccoonVOCLayout() throws {
+        guard let root = Fixtures.shared("raccoon") else { throw XCTSkip("../shared/datasets/raccoon not present") }
+        let named = try DetectionDataset.load(images: root.appendingPathComponent("images"),
+                                              annotations: root.appendingPathComponent("annotations"))
+        // Without data/*.csv the folder itself is read as VOC.
+        let bare = FileManager.default.temporaryDirectory.appendingPathComponent("raccoon-voc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bare) }
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        for part in ["annotations", "images"] {
+            try FileManager.default.createSymbolicLink(at: bare.appendingPathComponent(part), withDestinationURL: root.appendingPathComponent(part))
+        }
+        let detected = try DetectionDataset.load(from: bare)
+        for dataset in [named, detected] {
+            XCTAssertEqual(dataset.format, .pascalVOC)
+            XCTAssertEqual(dataset.classes, ["raccoon"])
+            XCTAssertEqual(dataset.splits, ["all"])
+            let records = try dataset.records(split: "all")
+            XCTAssertEqual(records.count, 200)
+            XCTAssertEqual(records.reduce(0) { $0 + $1.boxes.count }, 217)
+            XCTAssertTrue(dataset.problems.isEmpty, "\(dataset.problems.prefix(3))")
+        }
     }
 }

@@ -25,7 +25,10 @@ enum COCOReader {
         return stem.hasPrefix("instances_") ? String(stem.dropFirst("instances_".count)) : stem
     }
 
-    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool) throws -> DetectionDataset {
+    /// `imageDirectory`, when given, holds every split's images (`--images`);
+    /// else they are looked for beside the JSON (see imageDirectories).
+    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool,
+                     imageDirectory: URL? = nil) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         var parsed: [(split: String, file: URL, json: [String: Any])] = []
         for (split, file) in files {
@@ -54,7 +57,7 @@ enum COCOReader {
         let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
         var splits: [(name: String, records: [DetectionRecord])] = []
         for (split, file, json) in parsed {
-            let imageDirs = imageDirectories(annotationFile: file, root: root, split: split,
+            let imageDirs = imageDirectory.map { [$0] } ?? imageDirectories(annotationFile: file, root: root, split: split,
                                              firstImage: ((json["images"] as? [Any])?.first as? [String: Any])?["file_name"] as? String)
             var raws: [Int: RawImage] = [:]
             for entry in json["images"] as? [Any] ?? [] {
@@ -66,10 +69,9 @@ enum COCOReader {
                     problems.append(DatasetProblem(file: file.path, kind: .duplicateImage, reason: "image id \(id) appears twice"))
                     continue
                 }
-                var raw = RawImage(imageURL: resolveImage(named: name, in: imageDirs), width: intValue(image["width"]) ?? 0,
-                                   height: intValue(image["height"]) ?? 0, annotationFile: file.path, imageId: id)
-                if raw.width <= 0 || raw.height <= 0, let size = ImageHeader.size(of: raw.imageURL) { (raw.width, raw.height) = size }
-                raws[id] = raw
+                // The size in the JSON is checked against the image's header in RecordAssembly.
+                raws[id] = RawImage(imageURL: resolveImage(named: name, in: imageDirs), width: intValue(image["width"]) ?? 0,
+                                    height: intValue(image["height"]) ?? 0, annotationFile: file.path, imageId: id)
             }
             for (i, entry) in (json["annotations"] as? [Any] ?? []).enumerated() {
                 let ann = entry as? [String: Any] ?? [:]
@@ -78,15 +80,18 @@ enum COCOReader {
                       let bbox = ann["bbox"] as? [Any], bbox.count == 4 else {
                     problems.append(DatasetProblem(file: file.path, kind: .unparsable,
                                                    reason: "\(location): needs image_id, category_id and a 4-number bbox"))
+                    // The image it belongs to, where that much is known, lost an object.
+                    if let imageId = intValue(ann["image_id"]), raws[imageId] != nil { raws[imageId]!.unusableObjects += 1 }
+                    continue
+                }
+                guard raws[imageId] != nil else {
+                    problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): unknown image_id \(imageId)"))
                     continue
                 }
                 let xywh = bbox.compactMap(doubleValue)
                 guard xywh.count == 4 else {
                     problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): bbox \(bbox) is not numeric"))
-                    continue
-                }
-                guard raws[imageId] != nil else {
-                    problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): unknown image_id \(imageId)"))
+                    raws[imageId]!.unusableObjects += 1
                     continue
                 }
                 let box = BoundingBox(x1: xywh[0], y1: xywh[1], x2: xywh[0] + xywh[2], y2: xywh[1] + xywh[3])

@@ -2,7 +2,8 @@
 //   Luminoth:          image_id,xmin,ymin,xmax,ymax,label
 //   TF object-detection exports: filename,width,height,class,xmin,ymin,xmax,ymax
 // A split is one file: {split}.csv or {split}_labels.csv. Images are looked for
-// in {split}/, images/, ../images/ and the CSV's folder.
+// in {split}/, images/, ../images/ and the CSV's folder. A row with an image name
+// and empty box fields is an image without objects.
 
 import Foundation
 
@@ -37,7 +38,9 @@ enum CSVReader {
         }
     }
 
-    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool) throws -> DetectionDataset {
+    /// `imageDirectory`, when given, holds every split's images (`--images`).
+    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool,
+                     imageDirectory: URL? = nil) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         var parsedSplits: [(split: String, raws: [RawImage])] = []
         for (split, file) in files {
@@ -60,32 +63,41 @@ enum CSVReader {
                           columns.width ?? 0, columns.height ?? 0].max()!
             for (n, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 let location = "line \(n + 1)"
-                let fields = splitFields(line)
-                guard fields.count > needed else {
+                let fields = splitFields(line).map { $0.trimmingCharacters(in: .whitespaces) }
+                func field(_ index: Int) -> String { index < fields.count ? fields[index] : "" }
+                let imageName = field(columns.image)
+                // A row naming an image with every box field empty (`img.jpg,,,,,`, or
+                // `img.jpg,640,480,,,,,`) is an image without objects: a negative example.
+                let negative = [columns.label, columns.xmin, columns.ymin, columns.xmax, columns.ymax].allSatisfy { field($0).isEmpty }
+                guard !imageName.isEmpty else {
+                    problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): no image name"))
+                    continue
+                }
+                guard negative || fields.count > needed else {
                     problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): \(fields.count) fields, expected \(needed + 1)"))
                     continue
                 }
-                let coordinates = [columns.xmin, columns.ymin, columns.xmax, columns.ymax].compactMap { Double(fields[$0].trimmingCharacters(in: .whitespaces)) }
-                guard coordinates.count == 4 else {
-                    problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): a coordinate is not a number"))
-                    continue
-                }
-                let imageName = fields[columns.image].trimmingCharacters(in: .whitespaces)
                 if raws[imageName] == nil {
-                    let url = resolveImage(named: imageName, in: imageDirs)
-                    var raw = RawImage(imageURL: url, width: 0, height: 0, annotationFile: file.path)
-                    if let w = columns.width.flatMap({ Int(fields[$0].trimmingCharacters(in: .whitespaces)) }),
-                       let h = columns.height.flatMap({ Int(fields[$0].trimmingCharacters(in: .whitespaces)) }) {
+                    var raw = RawImage(imageURL: imageDirectory.map { resolveImage(named: imageName, in: [$0]) }
+                                           ?? resolveImage(named: imageName, in: imageDirs),
+                                       width: 0, height: 0, annotationFile: file.path)
+                    // Checked against the image's header in RecordAssembly.
+                    if let w = columns.width.flatMap({ Int(field($0)) }), let h = columns.height.flatMap({ Int(field($0)) }) {
                         (raw.width, raw.height) = (w, h)
-                    } else if let size = ImageHeader.size(of: url) {
-                        (raw.width, raw.height) = size
                     }
                     raws[imageName] = raw
                     order.append(imageName)
                 }
+                if negative { continue }
+                let coordinates = [columns.xmin, columns.ymin, columns.xmax, columns.ymax].compactMap { Double(field($0)) }
+                guard coordinates.count == 4, !field(columns.label).isEmpty else {
+                    let why = coordinates.count == 4 ? "no label" : "a coordinate is not a number"
+                    problems.append(DatasetProblem(file: file.path, kind: .unparsable, reason: "\(location): \(why)"))
+                    raws[imageName]!.unusableObjects += 1
+                    continue
+                }
                 let box = BoundingBox(x1: coordinates[0], y1: coordinates[1], x2: coordinates[2], y2: coordinates[3])
-                raws[imageName]!.objects.append(RawObject(className: fields[columns.label].trimmingCharacters(in: .whitespaces),
-                                                          box: box, location: location))
+                raws[imageName]!.objects.append(RawObject(className: field(columns.label), box: box, location: location))
             }
             parsedSplits.append((split, order.map { raws[$0]! }))
         }

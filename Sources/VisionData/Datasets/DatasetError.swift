@@ -15,8 +15,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .notFound(path):
             return "\(path): no such file or folder"
         case let .unrecognizedLayout(path, reason):
-            return "\(path): not a recognised dataset (\(reason)); expected Pascal VOC (Annotations/, JPEGImages/, "
-                + "ImageSets/Main/), COCO JSON, CSV (image_id,xmin,ymin,xmax,ymax,label or "
+            return "\(path): not a recognised dataset (\(reason)); expected Pascal VOC (Annotations/ or annotations/ "
+                + "with .xml files, JPEGImages/ or images/, optional ImageSets/Main/), COCO JSON, CSV (image_id,xmin,ymin,xmax,ymax,label or "
                 + "filename,width,height,class,xmin,ymin,xmax,ymax) or YOLO (images/, labels/, classes.txt or data.yaml)"
         case let .unreadable(path, reason):
             return "\(path): \(reason)"

@@ -12,6 +12,9 @@ public struct SplitSummary: Sendable {
     /// By class index (0-based): boxes of the class, and images holding at least one.
     public var boxesPerClass: [Int]
     public var imagesPerClass: [Int]
+    /// Images that lost an object to a problem (`DetectionRecord.droppedObjects` > 0);
+    /// training leaves them out rather than teach the lost objects as background.
+    public var imagesWithDroppedObjects: Int
     public var difficultBoxes: Int
     public var crowdBoxes: Int
     /// Width x height extremes (by pixel count) and the most frequent size with its count.
@@ -26,6 +29,7 @@ public struct SplitSummary: Sendable {
         boxes = records.reduce(0) { $0 + $1.boxes.count }
         boxesPerClass = [Int](repeating: 0, count: numClasses)
         imagesPerClass = boxesPerClass
+        imagesWithDroppedObjects = records.filter { $0.droppedObjects > 0 }.count
         difficultBoxes = records.reduce(0) { $0 + $1.difficult.filter { $0 }.count }
         crowdBoxes = records.reduce(0) { $0 + $1.isCrowd.filter { $0 }.count }
         var sizeCounts: [Int: (Int, Int, Int)] = [:]
@@ -53,7 +57,9 @@ extension DetectionDataset {
         let summaries = try summaries(only: split)
         var out = ["dataset: \(root.path)", "format:  \(format.rawValue)",
                    "classes: \(classes.count) (\(classes.joined(separator: ", ")))",
-                   "splits:  \(splits.joined(separator: ", "))", ""]
+                   "splits:  \(splits.joined(separator: ", "))"]
+        out += notes.map { "note:    \($0)" }
+        out.append("")
         let nameWidth = max(12, (classes.map(\.count).max() ?? 0) + 2)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
@@ -73,6 +79,9 @@ extension DetectionDataset {
             var line = "\(s.split): \(s.images) images (\(s.emptyImages) without boxes), \(s.boxes) boxes"
             if s.difficultBoxes > 0 { line += ", \(s.difficultBoxes) difficult" }
             if s.crowdBoxes > 0 { line += ", \(s.crowdBoxes) crowd" }
+            if s.imagesWithDroppedObjects > 0 {
+                line += "; \(s.imagesWithDroppedObjects) image(s) lost an object to a problem (training leaves them out)"
+            }
             out.append(line)
             if let lo = s.smallestSize, let hi = s.largestSize, let common = s.commonestSize {
                 out.append("  image sizes (w x h): min \(lo.width)x\(lo.height), max \(hi.width)x\(hi.height), "

@@ -117,7 +117,9 @@ public struct DetectionDataset: Sendable {
     public var splits: [String]
     /// Everything skipped while reading, in reading order.
     public var problems: [DatasetProblem]
-    private var recordsBySplit: [String: [DetectionRecord]]
+    /// What the reader chose where the folder allowed another reading (not problems).
+    public var notes: [String] = []
+    var recordsBySplit: [String: [DetectionRecord]]
 
     public init(format: DatasetFormat, root: URL, classes: [String], splits: [(name: String, records: [DetectionRecord])],
                 problems: [DatasetProblem]) {

@@ -25,12 +25,20 @@ struct RawImage {
     var annotationFile: String
     var objects: [RawObject] = []
     var imageId: Int = 0
+    /// Objects the file names but the reader could not parse (each already reported);
+    /// they count in the record's `droppedObjects`.
+    var unusableObjects = 0
 }
 
 struct RecordAssembly {
-    /// Boxes may pass the image border by this many pixels: annotation tools and
-    /// the 1-based VOC convention put edges at `width` or a fraction beyond.
-    static let boundsSlack = 1.0
+    /// A box may pass an image border by this many pixels and be clipped without
+    /// a report: the 1-based VOC convention puts edges at `width` or a pixel beyond.
+    static let silentSlack = 1.0
+    /// A box passing a border by more than the silent slack but at most this much
+    /// (2% of that side, at least 2 pixels) is clipped to the image, kept and
+    /// reported (boxClipped): annotation tools let a drag end a little outside.
+    /// Further out, the box is dropped (boxOutOfBounds).
+    static func clipTolerance(side: Int) -> Double { max(2, 0.02 * Double(side)) }
 
     let classes: [String]
     let requireImages: Bool
@@ -44,15 +52,36 @@ struct RecordAssembly {
         self.labelByName = labels
     }
 
-    /// The record for `raw`, or nil (with a problem) when its image is missing.
-    /// Invalid objects are left out, each with a problem.
+    /// The record for `raw`, or nil (with a problem) when its image is missing or
+    /// has no readable header. The image's real size (from its header, EXIF
+    /// orientation applied) wins over the annotated one, which is reported when
+    /// it differs. Invalid objects are left out, each with a problem, and counted
+    /// in `droppedObjects`.
     func record(_ raw: RawImage, problems: inout [DatasetProblem]) -> DetectionRecord? {
-        if requireImages && !FileManager.default.fileExists(atPath: raw.imageURL.path) {
-            problems.append(DatasetProblem(file: raw.annotationFile, kind: .missingImage,
-                                           reason: "image \(raw.imageURL.path) does not exist"))
-            return nil
+        var (width, height) = (raw.width, raw.height)
+        switch ImageHeader.probe(raw.imageURL) {
+        case .missing:
+            if requireImages {
+                problems.append(DatasetProblem(file: raw.annotationFile, kind: .missingImage,
+                                               reason: "image \(raw.imageURL.path) does not exist"))
+                return nil
+            }
+        case let .unreadable(why):
+            if requireImages {
+                problems.append(DatasetProblem(file: raw.imageURL.path, kind: .undecodableImage,
+                                               reason: "\(why) (annotated in \(raw.annotationFile))"))
+                return nil
+            }
+        case let .size(realWidth, realHeight):
+            if width > 0 && height > 0 && (width, height) != (realWidth, realHeight) {
+                problems.append(DatasetProblem(file: raw.annotationFile, kind: .sizeMismatch,
+                                               reason: "the annotation says \(width)x\(height) but \(raw.imageURL.lastPathComponent) is "
+                                                   + "\(realWidth)x\(realHeight) (as displayed); boxes are checked against \(realWidth)x\(realHeight)"))
+            }
+            (width, height) = (realWidth, realHeight)
         }
-        var record = DetectionRecord(imageURL: raw.imageURL, width: raw.width, height: raw.height, imageId: raw.imageId)
+        var record = DetectionRecord(imageURL: raw.imageURL, width: width, height: height, imageId: raw.imageId)
+        record.droppedObjects = raw.unusableObjects
         for object in raw.objects {
             guard let label = labelByName[object.className] else {
                 problems.append(DatasetProblem(file: raw.annotationFile, kind: .unknownClass,
@@ -60,33 +89,52 @@ struct RecordAssembly {
                 record.droppedObjects += 1
                 continue
             }
-            if let problem = Self.check(object.box, width: raw.width, height: raw.height) {
+            let fitted = Self.fit(object.box, width: width, height: height)
+            if let problem = fitted.problem {
                 problems.append(DatasetProblem(file: raw.annotationFile, kind: problem.kind,
                                                reason: "\(object.location) (\(object.className)): \(problem.reason)"))
+            }
+            guard let box = fitted.box else {
                 record.droppedObjects += 1
                 continue
             }
-            record.append(box: object.box, label: label, area: object.area, difficult: object.difficult, isCrowd: object.isCrowd)
+            // COCO's `area` (the segment's, which clipping the box does not change) stays;
+            // without one, the area is the clipped box's.
+            record.append(box: box, label: label, area: object.area, difficult: object.difficult, isCrowd: object.isCrowd)
         }
         return record
     }
 
-    /// Why `box` cannot be used in a width x height image, or nil when it can.
-    static func check(_ box: BoundingBox, width: Int, height: Int) -> (kind: DatasetProblem.Kind, reason: String)? {
-        let text = "[\(format(box.x1)), \(format(box.y1)), \(format(box.x2)), \(format(box.y2))]"
+    /// The usable box for `box` in a width x height image (clipped when it passes a
+    /// border within the tolerance), or nil when it must be dropped; and the problem
+    /// to report, if any. A size of 0 (unknown) skips the bounds check.
+    static func fit(_ box: BoundingBox, width: Int, height: Int)
+        -> (box: BoundingBox?, problem: (kind: DatasetProblem.Kind, reason: String)?) {
+        let text = describe(box)
         guard box.x1.isFinite, box.y1.isFinite, box.x2.isFinite, box.y2.isFinite else {
-            return (.unparsable, "box \(text) has a non-finite coordinate")
+            return (nil, (.unparsable, "box \(text) has a non-finite coordinate"))
         }
         if box.x2 <= box.x1 || box.y2 <= box.y1 {
-            return (.zeroAreaBox, "box \(text) has zero or negative area")
+            return (nil, (.zeroAreaBox, "box \(text) has zero or negative area"))
         }
-        if width > 0 && height > 0 {
-            let slack = boundsSlack
-            if box.x1 < -slack || box.y1 < -slack || box.x2 > Double(width) + slack || box.y2 > Double(height) + slack {
-                return (.boxOutOfBounds, "box \(text) lies outside the \(width)x\(height) image")
-            }
+        guard width > 0 && height > 0 else { return (box, nil) }
+        let (w, h) = (Double(width), Double(height))
+        let overhangX = max(-box.x1, box.x2 - w, 0), overhangY = max(-box.y1, box.y2 - h, 0)
+        let (toleranceX, toleranceY) = (clipTolerance(side: width), clipTolerance(side: height))
+        let clipped = BoundingBox(x1: min(max(box.x1, 0), w), y1: min(max(box.y1, 0), h),
+                                  x2: min(max(box.x2, 0), w), y2: min(max(box.y2, 0), h))
+        if overhangX > toleranceX || overhangY > toleranceY || clipped.x2 <= clipped.x1 || clipped.y2 <= clipped.y1 {
+            return (nil, (.boxOutOfBounds, "box \(text) lies outside the \(width)x\(height) image "
+                          + "(past a border by more than 2% of the side or 2 pixels, the clipping tolerance)"))
         }
-        return nil
+        if overhangX > silentSlack || overhangY > silentSlack {
+            return (clipped, (.boxClipped, "box \(text) passes the border of the \(width)x\(height) image; clipped to \(describe(clipped))"))
+        }
+        return (clipped, nil)
+    }
+
+    static func describe(_ box: BoundingBox) -> String {
+        "[\(format(box.x1)), \(format(box.y1)), \(format(box.x2)), \(format(box.y2))]"
     }
 
     static func format(_ v: Double) -> String {

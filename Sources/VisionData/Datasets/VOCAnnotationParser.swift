@@ -14,6 +14,8 @@ struct VOCAnnotation {
         var coordinates: [Double?] = [nil, nil, nil, nil]
     }
     var filename: String?
+    /// Where the annotation tool found the image (often an absolute path on another machine).
+    var path: String?
     var width = 0
     var height = 0
     var objects: [Object] = []
@@ -26,8 +28,11 @@ enum VOCAnnotationParser {
         let parser = XMLParser(data: data)
         parser.delegate = delegate
         guard parser.parse() else {
-            let error = parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"
-            throw DatasetError.unreadable("", reason: "malformed XML at line \(parser.lineNumber): \(error)")
+            // libxml2's line and column, captured when the error was raised; Foundation's
+            // localizedDescription only says "NSXMLParserErrorDomain error 76".
+            let code = (parser.parserError as NSError?)?.code ?? delegate.errorCode ?? -1
+            let (line, column) = delegate.errorPosition ?? (parser.lineNumber, parser.columnNumber)
+            throw DatasetError.unreadable("", reason: "malformed XML at line \(line), column \(column): \(describe(code))")
         }
         // libxml2 accepts a document cut off inside open elements; refuse it here.
         guard delegate.openElements == 0 else {
@@ -39,6 +44,27 @@ enum VOCAnnotationParser {
         return delegate.annotation
     }
 
+    /// Words for the libxml2 error codes (xmlParserErrors, which XMLParser
+    /// reports as its error code) that hand-edited or cut-off files produce.
+    static func describe(_ code: Int) -> String {
+        switch code {
+        case 4, 5: return "the document is empty or ends too early"
+        case 9: return "an invalid character"
+        case 14...17, 22, 23, 26, 27: return "a malformed entity reference (write & as &amp;)"
+        case 38: return "a '<' inside an attribute value"
+        case 39...42: return "a malformed attribute"
+        case 34, 44: return "an unclosed quote"
+        case 45: return "an unclosed comment"
+        case 68: return "a malformed tag name"
+        case 73: return "a tag not closed by '>'"
+        case 76: return "a closing tag that does not match the open element"
+        case 77, 85: return "an element that is never closed"
+        case 86: return "content after the root element"
+        case 31, 32, 79, 81: return "text not in the declared encoding"
+        default: return "XML error \(code)"
+        }
+    }
+
     /// Collects text of the elements of interest by their path of element names.
     private final class Delegate: NSObject, XMLParserDelegate {
         var annotation = VOCAnnotation()
@@ -48,6 +74,15 @@ enum VOCAnnotationParser {
         var innermostOpen: String { path.last ?? "" }
         private var text = ""
         private var object: VOCAnnotation.Object?
+        var errorPosition: (Int, Int)?
+        var errorCode: Int?
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            if errorPosition == nil {
+                errorPosition = (parser.lineNumber, parser.columnNumber)
+                errorCode = (parseError as NSError).code
+            }
+        }
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -64,6 +99,7 @@ enum VOCAnnotationParser {
             let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
             let p = path
             if p.count == 2 && name == "filename" { annotation.filename = value }
+            if p.count == 2 && name == "path" { annotation.path = value }
             if p.count == 3 && p[1] == "size" {
                 if name == "width" { annotation.width = Int(Double(value) ?? 0) }
                 if name == "height" { annotation.height = Int(Double(value) ?? 0) }

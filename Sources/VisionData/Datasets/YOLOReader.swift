@@ -29,11 +29,29 @@ enum YOLOReader {
     }
 
     static func load(root: URL, yaml: URL?, requireImages: Bool) throws -> DetectionDataset {
-        let classes = try classNames(root: root, yaml: yaml)
+        try load(root: root, classes: try classNames(root: root, yaml: yaml), folders: splitFolders(root), requireImages: requireImages)
+    }
+
+    /// A labels folder (`--annotations`) with its images folder (`--images`): one
+    /// split "all". Class names: classes.txt or obj.names in the labels folder or
+    /// the folder above it, else data.yaml there.
+    static func load(images: URL, labels: URL, requireImages: Bool) throws -> DetectionDataset {
+        let parent = labels.deletingLastPathComponent()
+        let classes: [String]
+        if let names = ["classes.txt", "obj.names"].lazy.compactMap({ classList(labels.appendingPathComponent($0)) }).first {
+            classes = names
+        } else {
+            classes = try classNames(root: parent, yaml: nil)
+        }
+        return try load(root: parent, classes: classes, folders: [("all", images, labels)], requireImages: requireImages)
+    }
+
+    static func load(root: URL, classes: [String], folders: [(split: String, images: URL, labels: URL)],
+                     requireImages: Bool) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
         var splits: [(name: String, records: [DetectionRecord])] = []
-        for (split, imageDir, labelDir) in splitFolders(root) {
+        for (split, imageDir, labelDir) in folders {
             let imageFiles = listDirectory(imageDir).filter { imageExtensions.contains($0.pathExtension.lowercased()) }
             let imageStems = Set(imageFiles.map { $0.deletingPathExtension().lastPathComponent })
             for label in listDirectory(labelDir) where label.pathExtension == "txt"
@@ -43,16 +61,23 @@ enum YOLOReader {
             var records: [DetectionRecord] = []
             for image in imageFiles {
                 let labelFile = labelDir.appendingPathComponent(image.deletingPathExtension().lastPathComponent + ".txt")
-                guard let size = ImageHeader.size(of: image) else {
-                    problems.append(DatasetProblem(file: image.path, kind: .unparsable, reason: "cannot read the image size (not a JPEG or PNG?)"))
+                // Labels are fractions of the displayed (EXIF-oriented) image, as Ultralytics reads it.
+                let size: (width: Int, height: Int)
+                switch ImageHeader.probe(image) {
+                case let .size(width, height): size = (width, height)
+                case let .unreadable(why):
+                    problems.append(DatasetProblem(file: image.path, kind: .undecodableImage, reason: why))
                     continue
+                case .missing: continue  // listed a moment ago; gone since
                 }
                 var raw = RawImage(imageURL: image, width: size.width, height: size.height, annotationFile: labelFile.path,
                                    imageId: records.count + 1)
                 // An image without a label file is a background image (no objects).
                 if let text = try? String(contentsOf: labelFile, encoding: .utf8) {
-                    raw.objects = parseLabels(text, width: Double(size.width), height: Double(size.height), classes: classes,
-                                              file: labelFile.path, problems: &problems)
+                    let parsed = parseLabels(text, width: Double(size.width), height: Double(size.height), classes: classes,
+                                             file: labelFile.path, problems: &problems)
+                    raw.objects = parsed.objects
+                    raw.unusableObjects = parsed.unusable
                 }
                 if let record = assembly.record(raw, problems: &problems) { records.append(record) }
             }
@@ -62,8 +87,9 @@ enum YOLOReader {
     }
 
     static func parseLabels(_ text: String, width: Double, height: Double, classes: [String], file: String,
-                            problems: inout [DatasetProblem]) -> [RawObject] {
+                            problems: inout [DatasetProblem]) -> (objects: [RawObject], unusable: Int) {
         var objects: [RawObject] = []
+        var unusable = 0
         for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
@@ -71,10 +97,12 @@ enum YOLOReader {
             let numbers = fields.compactMap { Double($0) }
             guard fields.count == 5, numbers.count == 5, let cls = Int(fields[0]) else {
                 problems.append(DatasetProblem(file: file, kind: .unparsable, reason: "\(location): expected 'class cx cy w h', found '\(line)'"))
+                unusable += 1
                 continue
             }
             guard cls >= 0 && cls < classes.count else {
                 problems.append(DatasetProblem(file: file, kind: .unknownClass, reason: "\(location): class index \(cls) but \(classes.count) class names"))
+                unusable += 1
                 continue
             }
             let (cx, cy, w, h) = (numbers[1] * width, numbers[2] * height, numbers[3] * width, numbers[4] * height)
@@ -82,7 +110,7 @@ enum YOLOReader {
                                      box: BoundingBox(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2),
                                      location: location))
         }
-        return objects
+        return (objects, unusable)
     }
 
     /// Class names from classes.txt / obj.names (root or labels/), else data.yaml `names`.
@@ -90,10 +118,7 @@ enum YOLOReader {
         let yamlCandidates = (yaml.map { [$0] } ?? []) + ["data.yaml", "dataset.yaml", "data.yml"].map { root.appendingPathComponent($0) }
         if yaml == nil {
             for name in ["classes.txt", "obj.names", "labels/classes.txt"] {
-                if let text = try? String(contentsOf: root.appendingPathComponent(name), encoding: .utf8) {
-                    let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                    if !names.isEmpty { return names }
-                }
+                if let names = classList(root.appendingPathComponent(name)) { return names }
             }
         }
         for file in yamlCandidates {
@@ -104,6 +129,13 @@ enum YOLOReader {
             return names
         }
         throw DatasetError.noClasses(root.path, reason: "add classes.txt (one name per line) or data.yaml with `names:`")
+    }
+
+    /// The non-empty lines of a classes.txt, or nil when it is missing or empty.
+    static func classList(_ file: URL) -> [String]? {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return names.isEmpty ? nil : names
     }
 
     /// The `names` of a YOLO data.yaml: `names: [a, b]`, a block list of `- a`,

@@ -56,6 +56,29 @@ public enum PredictionFile {
         return lines
     }
 
+    /// torchvision's box_score_thresh: a Faster R-CNN's own output holds
+    /// detections down to this probability (at most 100 per image).
+    public static let modelScoreFloor = 0.05
+
+    /// Fewer images with detections than this are not judged: a model's own
+    /// output for one clean image may hold no detection below 0.1 (on the 8 BCCD
+    /// samples, 2 images did), for five or more images together it practically never does.
+    public static let imagesForThresholdCheck = 5
+
+    /// The lowest probability of the file's detections when it is at least twice
+    /// the model's floor (0.1) over at least `imagesForThresholdCheck` images
+    /// with detections: the file was written with a threshold (`vision predict
+    /// --min-prob 0.5`, the default), and COCO AP needs the low-scoring
+    /// detections too. A model's unthresholded output (`--min-prob 0`) keeps up
+    /// to 100 detections per image down to 0.05, most of them weak, so over a
+    /// split it reaches below 0.1 and gets nil; so does a file without detections.
+    public static func apparentScoreThreshold(_ lines: [PredictionLine]) -> Double? {
+        let scored = lines.filter { !$0.objects.isEmpty }
+        guard scored.count >= imagesForThresholdCheck,
+              let lowest = scored.lazy.flatMap({ $0.objects.map(\.prob) }).min() else { return nil }
+        return lowest >= 2 * modelScoreFloor ? lowest : nil
+    }
+
     /// Pairs `lines` with `records` by basename, mapping labels through `classes`.
     /// When a file appears on several lines, the last one wins.
     public static func match(_ lines: [PredictionLine], records: [DetectionRecord], classes: [String]) -> MatchedPredictions {
