@@ -83,6 +83,22 @@ struct DatasetSource {
         }
     }
 
+    /// A dataset recorded in a run's options (`datasetPath`, and `datasetImages` when it
+    /// was given as --images/--annotations); nil when none was recorded.
+    init?(recorded path: String?, images: String?) throws {
+        guard let path else { return nil }
+        place = images.map { .parts(images: $0, annotations: path) } ?? .path(path)
+    }
+
+    /// What a run records: the dataset path (or the annotations) made absolute, and the images folder.
+    var recorded: (path: String, images: String?) {
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        switch place {
+        case let .path(path): return (absolute(path), nil)
+        case let .parts(images, annotations): return (absolute(annotations), absolute(images))
+        }
+    }
+
     /// How to name it in messages.
     var description: String {
         switch place {

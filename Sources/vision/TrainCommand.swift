@@ -40,6 +40,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))
     var dataset: String?
 
+    @Option(help: ArgumentHelp("With --annotations, instead of --dataset: the folder of images.", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("With --images: VOC .xml folder, COCO .json, .csv, or YOLO labels folder.", valueName: "path"))
+    var annotations: String?
+
     @Option(help: "The split to train on (default: train, else trainval, else the only split).")
     var split: String?
 
@@ -69,7 +75,9 @@ struct TrainCommand: ParsableCommand {
     static let defaultOutput = "runs/train"
 
     func validate() throws {
-        if resume == nil && dataset == nil { throw ValidationError("--dataset is required (unless --resume)") }
+        if resume == nil || images != nil || annotations != nil {
+            _ = try DatasetSource(path: dataset, images: images, annotations: annotations, pathOption: "--dataset (or --resume)")
+        }
         if let model, !ModelConfig.names.contains(model) {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
         }
@@ -101,7 +109,8 @@ struct TrainCommand: ParsableCommand {
 
     /// A new run: the dataset, the starting weights and architecture, a run folder of its own.
     func newTrainer() throws -> (Trainer, TrainingDataReport) {
-        let data = try loadRecords(datasetPath: dataset!, classes: nil, split: split, validationSplit: valSplit)
+        let dataSource = try DatasetSource(path: dataset, images: images, annotations: annotations)
+        let data = try loadRecords(dataSource, classes: nil, split: split, validationSplit: valSplit)
         var (config, state, source) = try startingModel()
         if let minSize { config.minSize = minSize }
         if let maxSize { config.maxSize = maxSize }
@@ -115,7 +124,7 @@ struct TrainCommand: ParsableCommand {
         options.trainableBackboneLayers = trainableLayers ?? (state == nil ? layerRange.upperBound : 3)
         options.seed = seed ?? 0
         options.checkpointEverySteps = saveEvery ?? 0
-        options.datasetPath = URL(fileURLWithPath: dataset!).standardizedFileURL.path
+        (options.datasetPath, options.datasetImages) = dataSource.recorded
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName
         let net = try TrainableFasterRCNN(config: config, stateDict: state, source: source,

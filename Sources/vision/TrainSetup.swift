@@ -97,15 +97,20 @@ extension TrainCommand {
             note("checkpointing every \(saveEvery) steps (the run had \(options.checkpointEverySteps))")
             options.checkpointEverySteps = saveEvery
         }
-        if let dataset {
-            let path = URL(fileURLWithPath: dataset).standardizedFileURL.path
-            if path != options.datasetPath { note("training on \(path) (the run started on \(options.datasetPath ?? "an unrecorded dataset"))") }
-            options.datasetPath = path
+        var source = try DatasetSource(recorded: options.datasetPath, images: options.datasetImages)
+        if dataset != nil || images != nil {
+            let given = try DatasetSource(path: dataset, images: images, annotations: annotations)
+            if given.recorded.path != source?.recorded.path || given.recorded.images != source?.recorded.images {
+                note("training on \(given.description) (the run started on \(source?.description ?? "an unrecorded dataset"))")
+            }
+            (options.datasetPath, options.datasetImages) = given.recorded
+            source = given
         }
+        guard let source else { throw ValidationError("the checkpoint does not name its dataset; pass --dataset") }
         for (flag, given, saved) in [("--split", split, options.trainingSplit), ("--val-split", valSplit, options.validationSplit)] {
             if let given, let saved, given != saved { note("\(flag) \(given) (the run used \(saved))") }
         }
-        let data = try loadRecords(datasetPath: options.datasetPath, classes: loaded.classes,
+        let data = try loadRecords(source, classes: loaded.classes,
                                    split: split ?? options.trainingSplit, validationSplit: valSplit ?? options.validationSplit)
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName
@@ -128,9 +133,9 @@ extension TrainCommand {
     /// resumed run), the dataset's class names must be the same. Images that lost objects
     /// to a problem are left out of both splits (their lost objects would count as
     /// background in training and as false positives in validation).
-    func loadRecords(datasetPath: String?, classes: [String]?, split: String?, validationSplit: String?) throws -> TrainingData {
-        guard let datasetPath else { throw ValidationError("the checkpoint does not name its dataset; pass --dataset") }
-        let data = try DetectionDataset.load(from: URL(fileURLWithPath: datasetPath))
+    func loadRecords(_ source: DatasetSource, classes: [String]?, split: String?, validationSplit: String?) throws -> TrainingData {
+        let datasetPath = source.description
+        let data = try source.load()
         var name = split ?? data.splits.first ?? "train"
         if split == nil {
             if data.splits.contains("train") { name = "train" } else if data.splits.contains("trainval") { name = "trainval" }

@@ -204,6 +204,30 @@ final class TrainCLISafetyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(atBase, 3, "only \(atBase) of 8 steps at the full rate")
     }
 
+    // MARK: - Item 8: a layout given as --images/--annotations
+
+    func testImagesAndAnnotationsFoldersTrainAndResume() throws {
+        let data = try makeDataset(images: [.good("a"), .good("b")])
+        // Folders with names no layout rule knows: only the two options can find them.
+        let images = scratch.appendingPathComponent("pictures"), labels = scratch.appendingPathComponent("xml")
+        try FileManager.default.moveItem(at: data.appendingPathComponent("JPEGImages"), to: images)
+        try FileManager.default.moveItem(at: data.appendingPathComponent("Annotations"), to: labels)
+        let run = scratch.appendingPathComponent("run")
+        let result = try CLI.run(["train", "--images", images.path, "--annotations", labels.path, "--model", CLI.fixtureModelName,
+                                  "--batch-size", "1", "--threads", "1", "--epochs", "1", "-o", run.path],
+                                 environment: env, scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try iterationSteps(run), [1, 2])
+        // The run remembers both folders: --resume needs neither.
+        let resumed = try CLI.run(["train", "--resume", run.path, "--epochs", "2", "--threads", "1"], environment: env, scratch: scratch)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try iterationSteps(run), [1, 2, 3, 4])
+        let half = try CLI.run(["train", "--images", images.path, "-o", scratch.appendingPathComponent("run2").path],
+                               environment: env, scratch: scratch)
+        XCTAssertNotEqual(half.status, 0)
+        XCTAssertTrue(half.stderr.contains("--images and --annotations go together"), half.stderr)
+    }
+
     // MARK: - Helpers
 
     func makeDataset(images: [TinyVOC.Image]) throws -> URL {

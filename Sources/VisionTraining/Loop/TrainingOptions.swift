@@ -26,6 +26,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var checkpointEverySteps: Int = 0
     /// The dataset trained on (so `--resume` needs no --dataset).
     public var datasetPath: String?
+    /// The images folder when the dataset was given as --images/--annotations (then
+    /// `datasetPath` is the annotations).
+    public var datasetImages: String?
     /// The split trained on and the one scored after each epoch ("none": none), so that
     /// `--resume` reads the same ones (nil in checkpoints written before they were saved).
     public var trainingSplit: String?
