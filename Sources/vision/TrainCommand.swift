@@ -19,11 +19,11 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Examples:
               vision train --dataset Samples/bccd --checkpoint Models/default.safetensors \\
-                  --epochs 2 -o runs/bccd
-              vision train --resume runs/bccd
-              vision train --resume runs/bccd --epochs 3
+                  --epochs 2 -o runs/blood
+              vision train --resume runs/blood
+              vision train --resume runs/blood --epochs 3
               vision checkpoint download fasterrcnn_mobilenet_v3_large_320_fpn
-              vision train --dataset Samples/bccd -o runs/bccd-320 \\
+              vision train --dataset Samples/bccd -o runs/blood-320 \\
                   --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn
 
             Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \

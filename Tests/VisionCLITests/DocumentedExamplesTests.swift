@@ -177,6 +177,7 @@ final class DocumentedExamplesTests: XCTestCase {
                 XCTAssertEqual(process.terminationStatus, 0, "`\(example)` failed:\n\(output.suffix(2000))")
             }
             ran += 1
+            print("documented example \(ran): \(example) -> exit \(process.terminationStatus)")
         }
         XCTAssertGreaterThanOrEqual(ran, haveShared ? examples.count : 8)
     }
