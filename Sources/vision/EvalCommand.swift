@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSON Lines written by `vision predict` to score.", valueName: "file"))
     var predictions: String?
 
-    @Option(help: ArgumentHelp("A .pth or .safetensors checkpoint, or a downloaded model's name, to run on the split.", valueName: "path|name"))
+    @Option(help: ArgumentHelp("A .pth or .safetensors file, a published model's name or alias (downloaded on first use), or bccd, to run on the split.", valueName: "path|name"))
     var checkpoint: String?
 
     @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two.", valueName: "name"))
