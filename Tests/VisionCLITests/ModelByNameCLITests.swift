@@ -38,14 +38,20 @@ final class ModelByNameCLITests: XCTestCase {
         (try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("checkpoints").path)) ?? []
     }
 
-    func testFastIsDownloadedOnFirstUseThenUsedFromTheStore() throws {
+    /// The fixture checkpoint served at its checksum-named path, a private store, and
+    /// the environment whose `fast` points at it.
+    func servedFixture() throws -> (LocalHTTPServer, String, Data, URL, [String: String]) {
         let body = try Data(contentsOf: CLI.fixtureCheckpoint)
         let prefix = String(CLI.sha256Hex(body).prefix(8))
         let path = "/\(CLI.fixtureModelName)-\(prefix).safetensors"
         let server = try LocalHTTPServer(files: [path: body])
-        defer { server.stop() }
         let home = scratch.appendingPathComponent("home")
-        let env = CLI.environment(models: try modelsFolder(url: server.url(path), sha256Prefix: prefix), home: home)
+        return (server, path, body, home, CLI.environment(models: try modelsFolder(url: server.url(path), sha256Prefix: prefix), home: home))
+    }
+
+    func testFastIsDownloadedOnFirstUseThenUsedFromTheStore() throws {
+        let (server, path, body, home, env) = try servedFixture()
+        defer { server.stop() }
 
         let first = try CLI.run(["predict", image, "--checkpoint", "fast"], environment: env, scratch: scratch)
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -78,13 +84,8 @@ final class ModelByNameCLITests: XCTestCase {
     }
 
     func testOfflineSaysWhichFileToPutWhere() throws {
-        let body = try Data(contentsOf: CLI.fixtureCheckpoint)
-        let prefix = String(CLI.sha256Hex(body).prefix(8))
-        let path = "/\(CLI.fixtureModelName)-\(prefix).safetensors"
-        let server = try LocalHTTPServer(files: [path: body])
+        var (server, path, _, home, env) = try servedFixture()
         defer { server.stop() }
-        let home = scratch.appendingPathComponent("home")
-        var env = CLI.environment(models: try modelsFolder(url: server.url(path), sha256Prefix: prefix), home: home)
         env["VISION_OFFLINE"] = "1"
         for arguments in [["predict", image, "--checkpoint", "fast"], ["checkpoint", "download", "fast"]] {
             let result = try CLI.run(arguments, environment: env, scratch: scratch)
