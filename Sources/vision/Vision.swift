@@ -27,6 +27,7 @@ struct Vision: ParsableCommand {
             CheckpointCommand.self,
             EvalCommand.self,
             DatasetCommand.self,
+            ServeCommand.self,
         ])
 
     static func main() {
