@@ -162,7 +162,7 @@ def main():
         dt = DevTools(page["webSocketDebuggerUrl"])
         dt.call("Page.enable")
         dt.call("Runtime.enable")
-        dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=770, deviceScaleFactor=1, mobile=False)
         dt.call("Page.navigate", url=url)
         dt.wait_for("document.readyState === 'complete' && document.getElementById('model').options.length > 0")
         check(dt.evaluate("document.getElementById('model').value") == "default", "the model picker lists the default model")
@@ -172,8 +172,8 @@ def main():
         node = dt.call("DOM.querySelector", nodeId=root, selector="#file")["nodeId"]
         dt.call("DOM.setFileInputFiles", nodeId=node, files=[os.path.abspath(args.image)])
         dt.wait_for("document.querySelector('.result') && document.querySelector('.result').dataset.state !== 'pending'")
-        check(dt.evaluate("document.querySelector('.result').dataset.state") == "done",
-              "the upload was answered: " + str(dt.evaluate("document.querySelector('.result').innerText")))
+        state = dt.evaluate("document.querySelector('.result').dataset.state")
+        check(state == "done", "the upload was answered" + ("" if state == "done" else ": " + str(dt.evaluate("document.querySelector('.result').innerText"))))
 
         # The boxes shown are the API's objects at or above the slider (0.50).
         name = os.path.basename(args.image)
@@ -195,6 +195,17 @@ def main():
         check(dt.evaluate(rows) == at_half, "the table lists the same objects")
         box = dt.evaluate("(() => { const r = document.querySelector('.result .box:not(.hidden)').getBoundingClientRect(); return [r.width, r.height]; })()")
         check(box[0] > 5 and box[1] > 5, f"boxes have a visible size on the image ({box[0]:.0f}x{box[1]:.0f} px)")
+        outside = dt.evaluate("""(() => { const i = document.querySelector('.result img').getBoundingClientRect();
+            return Array.from(document.querySelectorAll('.result .box:not(.hidden)')).filter(b => { const r = b.getBoundingClientRect();
+              return r.left < i.left - 1 || r.top < i.top - 1 || r.right > i.right + 1 || r.bottom > i.bottom + 1; })
+              .map(b => { const r = b.getBoundingClientRect(); return [r.left - i.left, r.top - i.top, r.right - i.left, r.bottom - i.top, i.width, i.height]; }); })()""")
+        check(not outside, f"every visible box lies on the image (outside: {outside})")
+        first = objects[0]
+        placed = dt.evaluate("""(() => { const i = document.querySelector('.result img'), r = i.getBoundingClientRect();
+            const b = document.querySelector('.result .box').getBoundingClientRect(), s = i.naturalWidth / r.width;
+            return [(b.left - r.left) * s, (b.top - r.top) * s, (b.right - r.left) * s, (b.bottom - r.top) * s]; })()""")
+        check(all(abs(p - q) <= 3 for p, q in zip(placed, first["bbox"])),
+              f"the first box sits at its bbox in image pixels ({[round(v) for v in placed]} vs {[round(v) for v in first['bbox']]})")
         colors = dt.evaluate("Array.from(new Set(Array.from(document.querySelectorAll('.result .box')).map(b => b.style.borderColor)))")
         check(len(colors) >= 2, f"classes have their own colours: {colors}")
 
@@ -210,6 +221,25 @@ def main():
         check(requests_after == requests_before, "moving the slider sent no request")
         dt.evaluate("(() => { const s = document.getElementById('threshold'); s.value = '0.5'; s.dispatchEvent(new Event('input')); })()")
         check(dt.evaluate(visible) == at_half, "back at 0.50 the boxes show again")
+
+        # Downloads: the JSON is the API's answer; the annotated image is a PNG of the image's size.
+        downloads = tempfile.mkdtemp(prefix="vision-downloads-")
+        dt.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=downloads)
+        dt.evaluate("document.querySelector('.result .download-json').click()")
+        dt.evaluate("document.querySelector('.result .download-image').click()")
+        stem = os.path.splitext(name)[0]
+        deadline = time.time() + 20
+        while time.time() < deadline and not all(os.path.exists(os.path.join(downloads, f)) for f in (stem + ".json", stem + "-annotated.png")):
+            time.sleep(0.1)
+        time.sleep(0.3)
+        with open(os.path.join(downloads, stem + ".json")) as f:
+            downloaded = json.load(f)
+        check(downloaded["objects"] == objects and downloaded["file"] == name, "Download JSON saves the API's answer")
+        with open(os.path.join(downloads, stem + "-annotated.png"), "rb") as f:
+            annotated = f.read()
+        size = (int.from_bytes(annotated[16:20], "big"), int.from_bytes(annotated[20:24], "big"))
+        check(annotated[:8] == b"\x89PNG\r\n\x1a\n" and size == (640, 480), f"Download annotated image saves a {size[0]}x{size[1]} PNG")
+        shutil.rmtree(downloads, ignore_errors=True)
 
         png = base64.b64decode(dt.call("Page.captureScreenshot", format="png")["data"])
         os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)

@@ -36,7 +36,7 @@ enum WebPage {
   .result h2 .name { font-weight: 600; margin-right: auto; word-break: break-all; }
   .body { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); gap: 16px; align-items: start; }
   @media (max-width: 800px) { .body { grid-template-columns: 1fr; } }
-  .stage { position: relative; display: inline-block; max-width: 100%; line-height: 0; }
+  .stage { position: relative; display: inline-block; justify-self: start; max-width: 100%; line-height: 0; }
   .stage img { max-width: 100%; height: auto; display: block; border-radius: 4px; }
   .box { position: absolute; border: 2px solid; pointer-events: none; }
   .box span { position: absolute; left: -2px; bottom: 100%; padding: 1px 4px; font: 12px/1.3 system-ui, sans-serif; white-space: nowrap; color: #fff; }
