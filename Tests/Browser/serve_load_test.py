@@ -94,6 +94,10 @@ def main():
     threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
     for t in threads:
         t.start()
+    rss_series = []
+    while any(t.is_alive() for t in threads):  # RSS every 5 s: flat, or growing?
+        time.sleep(min(5, max(0.1, stop_at - time.time() + 0.5)))
+        rss_series.append(round(rss_mb(server.pid)))
     for t in threads:
         t.join()
     elapsed = time.time() - start
@@ -108,7 +112,7 @@ def main():
     print(f"serve: {args.clients} clients, {elapsed:.0f} s, --max-concurrent {args.max_concurrent} --threads {args.threads} --max-queue {args.max_queue}")
     print(f"  answered 200: {ok} ({ok / elapsed:.2f} req/s), 503: {statuses.get(503, 0)}, errors: {errors or 'none'}")
     print(f"  latency of 200s: p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms, max {pct(1.0):.0f} ms")
-    print(f"  server RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+    print(f"  server RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run; every 5 s: {rss_series} MB")
 
     out = subprocess.run([args.vision, "predict", "--threads", str(args.threads)]
                          + sorted(glob.glob(os.path.join(ROOT, "Samples/bccd/JPEGImages/*.jpg"))) * 3,

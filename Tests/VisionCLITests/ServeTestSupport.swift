@@ -20,10 +20,11 @@ final class ServeProcess {
 
     /// Starts `vision serve --port 0 arguments...` with the shipped models and waits
     /// (up to 60 s) for it to listen.
-    init(_ arguments: [String] = [], name: String) throws {
+    /// models: the model definitions folder (VISION_MODELS).
+    init(_ arguments: [String] = [], name: String, models: URL = ServeProcess.models) throws {
         scratch = try CLI.temporaryDirectory("serve-\(name)")
         let started = try CLI.start(["serve", "--port", "0"] + arguments,
-                                    environment: CLI.environment(models: Self.models, home: scratch), scratch: scratch)
+                                    environment: CLI.environment(models: models, home: scratch), scratch: scratch)
         process = started.0
         stderrFile = started.stderr
         let deadline = Date().addingTimeInterval(60)

@@ -64,6 +64,14 @@ final class DetectionWorkerPool: @unchecked Sendable {
         }
     }
 
+    /// True when a job submitted now would be refused: lets a request be turned
+    /// away before its body is read.
+    var isFull: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped || waiting.count >= queueCapacity + (workers - running)
+    }
+
     /// Jobs waiting for a worker (not counting running ones).
     var queueLength: Int {
         condition.lock()

@@ -17,6 +17,8 @@ struct PredictEndpoint: Sendable {
     let maxPixels: Int
 
     func handle(_ request: Request, context: ServeRequestContext) async throws -> Response {
+        // Turned away before the body is read when the pool is full now (checked again on submit).
+        if pool.isFull { throw busy() }
         let body = try await UploadReader.read(request, limit: maxUploadBytes, timeout: requestTimeout)
         let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         let options = try PredictRequest.parse(body: body, contentType: request.headers[.contentType], query: query)
@@ -47,15 +49,19 @@ struct PredictEndpoint: Sendable {
         } catch let error as ImageError {
             throw APIError.badRequest(error.description)
         } catch is DetectionWorkerPool.Busy {
-            var busy = APIError(status: .serviceUnavailable,
-                                message: "busy: all \(pool.workers) detection workers and \(pool.queueCapacity) queue places are taken; retry shortly")
-            busy.headers[.retryAfter] = "1"
-            throw busy
+            throw busy()
         } catch is DetectionWorkerPool.Stopped {
             var stopping = APIError(status: .serviceUnavailable, message: "the server is shutting down")
             stopping.headers[.retryAfter] = "5"
             throw stopping
         }
         return jsonResponse(JSONLines.line(file: file, objects: objects) + "\n")
+    }
+
+    private func busy() -> APIError {
+        var error = APIError(status: .serviceUnavailable,
+                             message: "busy: all \(pool.workers) detection workers and \(pool.queueCapacity) queue places are taken; retry shortly")
+        error.headers[.retryAfter] = "1"
+        return error
     }
 }

@@ -27,8 +27,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A checkpoint to serve (path or downloaded model name; repeatable; the first is the default model). Default: Models/default.safetensors.", valueName: "path|name"))
     var checkpoint: [String] = []
 
-    @Option(help: ArgumentHelp("Architecture, where a checkpoint's keys allow two (the 320 MobileNet variant): \(ModelConfig.names.joined(separator: ", ")).", valueName: "name"))
-    var model: String?
+    @Option(help: ArgumentHelp("Architecture, where a checkpoint's keys allow two (the 320 MobileNet variant): \(ModelConfig.names.joined(separator: ", ")). Once for every checkpoint, or once per --checkpoint in order.", valueName: "name"))
+    var model: [String] = []
 
     @Option(help: "Address to listen on (0.0.0.0: every interface).")
     var host = "127.0.0.1"
@@ -55,8 +55,11 @@ struct ServeCommand: ParsableCommand {
     var requestTimeout = 30
 
     func validate() throws {
-        if let model, !ModelConfig.names.contains(model) {
+        for model in model where !ModelConfig.names.contains(model) {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
+        }
+        guard model.count <= 1 || model.count == max(1, checkpoint.count) else {
+            throw ValidationError("--model was given \(model.count) times for \(checkpoint.count) --checkpoint: give it once, or once per checkpoint")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0...65535, got \(port)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -70,7 +73,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let backend = CPUBackend(threads: threads ?? max(1, cores / maxConcurrent))
-        let models = try ServedModels.load(checkpoints: checkpoint, architecture: model, backend: backend)
+        let models = try ServedModels.load(checkpoints: checkpoint, architectures: model, backend: backend)
         let logger = Logger(label: "vision.serve") { StreamLogHandler.standardError(label: $0) }
         let server = VisionServer(
             models: models,

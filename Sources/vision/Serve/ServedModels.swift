@@ -24,11 +24,13 @@ struct ServedModels: Sendable {
 
     func named(_ name: String) -> ServedModel? { all.first { $0.name == name } }
 
-    /// Loads every checkpoint (none given: the shipped default model).
-    static func load(checkpoints: [String], architecture: String?, backend: ComputeBackend) throws -> ServedModels {
+    /// Loads every checkpoint (none given: the shipped default model). architectures:
+    /// none, one for all, or one per checkpoint.
+    static func load(checkpoints: [String], architectures: [String], backend: ComputeBackend) throws -> ServedModels {
         var models: [ServedModel] = []
-        for checkpoint in checkpoints.isEmpty ? [nil] : checkpoints.map(Optional.some) {
+        for (index, checkpoint) in (checkpoints.isEmpty ? [nil] : checkpoints.map(Optional.some)).enumerated() {
             let resolved = try CheckpointResolver.resolve(checkpoint)
+            let architecture = architectures.count > 1 ? architectures[index] : architectures.first
             let detector = try Detector(checkpoint: resolved.url, model: architecture ?? resolved.impliedModel, backend: backend)
             let base = resolved.impliedModel ?? resolved.url.deletingPathExtension().lastPathComponent
             var name = base, suffix = 2
