@@ -109,4 +109,14 @@ final class ServeRobustnessTests: XCTestCase {
         XCTAssertEqual(server.process.terminationStatus, 0, server.log)
         XCTAssertTrue(server.log.contains("vision serve: stopped"), server.log)
     }
+
+    func testABusyPortIsAOneLineError() throws {
+        let server = try ServeProcess(name: "port")
+        defer { server.stop() }
+        let result = try CLI.run(["serve", "--port", String(server.port)],
+                                 environment: CLI.environment(models: ServeProcess.models, home: server.scratch), scratch: server.scratch)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("Error: cannot listen on 127.0.0.1:\(server.port): Address already in use (another server? choose another --port)"),
+                      result.stderr)
+    }
 }

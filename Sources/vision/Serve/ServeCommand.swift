@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import VisionCore
 import VisionDetection
 
@@ -81,14 +82,34 @@ struct ServeCommand: ParsableCommand {
                             requestTimeout: .seconds(requestTimeout), maxPixels: Int(maxMegapixels * 1_000_000),
                             workers: maxConcurrent, queueCapacity: maxQueue),
             logger: logger)
-        let (host, names) = (host, models.all.map(\.name).joined(separator: ", "))
-        try AsyncBridge.wait {
-            try await server.run { port in
-                Standard.error("vision serve: listening on http://\(host):\(port)/ (models: \(names))")
+        let (host, port, names) = (host, port, models.all.map(\.name).joined(separator: ", "))
+        let listening = ListeningFlag()
+        do {
+            try AsyncBridge.wait {
+                try await server.run { port in
+                    listening.set()
+                    Standard.error("vision serve: listening on http://\(host):\(port)/ (models: \(names))")
+                }
             }
+        } catch let error as IOError where !listening.isSet {
+            // bind(2) failures: say which address, in words.
+            throw ServeError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))"
+                + (error.errnoCode == EADDRINUSE ? " (another server? choose another --port)" : ""))
         }
         Standard.error("vision serve: stopped")
     }
+}
+
+struct ServeError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Set once the server listens, so a start-up failure can be told from a later one.
+final class ListeningFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
 
 /// Runs async work to completion from a synchronous command (the top-level
