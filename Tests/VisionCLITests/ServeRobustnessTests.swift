@@ -59,6 +59,19 @@ final class ServeRobustnessTests: XCTestCase {
             let message = try c.answer.errorMessage()
             XCTAssertTrue(message.contains(c.message), "\(c.name): \(message)")
         }
+        // Memory stays flat: twenty more rounds of the rejected uploads grow the server by little.
+        let before = try XCTUnwrap(server.residentMegabytes)
+        for _ in 0..<20 {
+            for data in [image.prefix(image.count / 3), Data("text".utf8), try Data(contentsOf: badImages.appendingPathComponent("bomb.jpg")),
+                         image + Data(count: 1_100_000)] {
+                XCTAssertEqual(try server.request("POST", "/api/v1/predict", headers: ["Content-Type": "image/jpeg"], body: data).status / 100, 4)
+            }
+            XCTAssertEqual(try server.request("POST", "/api/v1/predict", headers: ["Content-Type": noImageType], body: noImage).status, 400)
+        }
+        let after = try XCTUnwrap(server.residentMegabytes)
+        print(String(format: "vision serve RSS over 100 rejected uploads: %.1f MB -> %.1f MB", before, after))
+        XCTAssertLessThan(after - before, 20, "RSS \(before) MB -> \(after) MB over 100 rejected uploads")
+
         // Still alive and still right.
         XCTAssertTrue(server.process.isRunning)
         XCTAssertEqual(try server.get("/healthz").status, 200)

@@ -44,6 +44,14 @@ final class ServeProcess {
         self.port = port
     }
 
+    /// The server's resident memory (VmRSS), in MB.
+    var residentMegabytes: Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
+    }
+
     var log: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
     func stop() {
