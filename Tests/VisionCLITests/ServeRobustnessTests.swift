@@ -132,4 +132,26 @@ final class ServeRobustnessTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("Error: cannot listen on 127.0.0.1:\(server.port): Address already in use (another server? choose another --port)"),
                       result.stderr)
     }
+
+    func testExpect100ContinueGetsTheGoAheadOrAnEarly413() throws {
+        let server = try ServeProcess(["--max-upload-mb", "1"], name: "continue")
+        defer { server.stop() }
+        let image = try Data(contentsOf: sample)
+        // Fits: "100 Continue" comes before a byte of the body is sent, then the answer.
+        let fits = try server.connect()
+        defer { fits.close() }
+        try fits.send(Data("POST /api/v1/predict?file=c.jpg HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(image.count)\r\nExpect: 100-continue\r\n\r\n".utf8))
+        XCTAssertTrue(try fits.readHead().hasPrefix("HTTP/1.1 100 Continue\r\n"))
+        try fits.send(image)
+        let answer = try fits.readAnswer()
+        XCTAssertEqual(answer.status, 200, answer.text)
+        XCTAssertEqual(try answer.json()["file"] as? String, "c.jpg")
+        // Too large: the 413 comes instead, and the body need never be sent.
+        let tooLarge = try server.connect()
+        defer { tooLarge.close() }
+        try tooLarge.send(Data("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n".utf8))
+        let refused = try tooLarge.readAnswer()
+        XCTAssertEqual(refused.status, 413)
+        XCTAssertTrue(try refused.errorMessage().contains("(4.8 MB) exceeds the limit of 1 MB"))
+    }
 }

@@ -166,6 +166,17 @@ final class HTTPConnection {
         return answer
     }
 
+    /// Reads one response head (through its blank line), e.g. an interim "100 Continue".
+    func readHead() throws -> String {
+        var data = Data()
+        var byte: UInt8 = 0
+        while !data.hasSuffix(Data("\r\n\r\n".utf8)) {
+            guard recv(fd, &byte, 1, 0) == 1 else { throw POSIXError(.ECONNRESET) }
+            data.append(byte)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func close() { Glibc.close(fd) }
 
     private static func parse(_ data: Data, closed: Bool = false) -> HTTPAnswer? {
@@ -195,6 +206,10 @@ final class HTTPConnection {
         }
         return closed ? HTTPAnswer(status: status, headers: headers, body: Data(body)) : nil
     }
+}
+
+extension Data {
+    func hasSuffix(_ suffix: Data) -> Bool { count >= suffix.count && self.suffix(suffix.count) == suffix }
 }
 
 /// Runs body(0..<count) on `count` threads at once (concurrentPerform would run

@@ -39,7 +39,8 @@ final class RequestBodyTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .head = unwrapOutboundIn(data) {
+        // The final answer ends the deadline; an interim "100 Continue" does not.
+        if case let .head(response) = unwrapOutboundIn(data), response.status.kind != .informational {
             deadline?.cancel()
             deadline = nil
         }

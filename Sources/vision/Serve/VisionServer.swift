@@ -62,7 +62,7 @@ struct VisionServer {
         let app = Application(
             router: router(metrics: metrics, pool: pool),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestBodyTimeoutHandler(timeout: bodyTimeout)], idleTimeout: idleTimeout)),
+                additionalChannelHandlers: [ExpectContinueHandler(maxUploadBytes: settings.maxUploadBytes), RequestBodyTimeoutHandler(timeout: bodyTimeout)], idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vision"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
