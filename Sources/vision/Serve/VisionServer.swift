@@ -61,8 +61,11 @@ struct VisionServer {
         let idleTimeout = bodyTimeout + .seconds(5)
         let app = Application(
             router: router(metrics: metrics, pool: pool),
+            // The handlers are an autoclosure: made anew for each connection.
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler(maxUploadBytes: settings.maxUploadBytes), RequestBodyTimeoutHandler(timeout: bodyTimeout)], idleTimeout: idleTimeout)),
+                additionalChannelHandlers: [ExpectContinueHandler(maxUploadBytes: settings.maxUploadBytes),
+                                            RequestBodyTimeoutHandler(timeout: bodyTimeout)],
+                idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vision"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
