@@ -149,8 +149,9 @@ final class ServeAPITests: XCTestCase {
         XCTAssertEqual(badOption.status, 400)
         XCTAssertTrue(try badOption.errorMessage().contains("unknown option 'minprob'"))
         let getPredict = try server.get("/api/v1/predict")
-        XCTAssertTrue([404, 405].contains(getPredict.status), "\(getPredict.status)")
-        _ = try getPredict.errorMessage()
+        XCTAssertEqual(getPredict.status, 405)
+        XCTAssertEqual(getPredict.headers["allow"], "POST")
+        XCTAssertTrue(try getPredict.errorMessage().hasPrefix("use POST /api/v1/predict"))
     }
 
     func testMetricsCountRequestsAndAccessLogNamesThem() throws {

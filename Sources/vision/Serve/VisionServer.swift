@@ -31,6 +31,13 @@ struct VisionServer {
         let predict = PredictEndpoint(models: models, pool: pool, maxUploadBytes: settings.maxUploadBytes,
                                       requestTimeout: settings.requestTimeout, maxPixels: settings.maxPixels)
         router.post("/api/v1/predict") { request, context in try await predict.handle(request, context: context) }
+        // A browser or a mistyped curl GETs it: say how it is called rather than "not found".
+        router.get("/api/v1/predict") { _, _ -> Response in
+            var error = APIError(status: .methodNotAllowed,
+                                 message: "use POST /api/v1/predict with an image (raw body, or multipart field 'image')")
+            error.headers[.allow] = "POST"
+            throw error
+        }
         let listing = models.listingJSON()
         router.get("/api/v1/models") { _, _ in jsonResponse(listing) }
         router.get("/api/v1/openapi.json") { _, _ in jsonResponse(OpenAPIDocument.json) }
