@@ -84,12 +84,12 @@ final class ServeRobustnessTests: XCTestCase {
         let server = try ServeProcess(["--max-concurrent", "1", "--max-queue", "1", "--threads", "1"], name: "busy")
         defer { server.stop() }
         let image = try Data(contentsOf: sample)
-        let count = 8
+        let count = 12
         let answers = Slots<HTTPAnswer>(count)
         simultaneously(count) { i in answers[i] = try? server.predictMultipart(image: image, filename: "b\(i).jpg") }
         let statuses = answers.all.map { $0?.status ?? -1 }
         let retryAfter = answers.all.map { $0?.headers["retry-after"] }
-        // One running, one queued: of eight at once, some are refused, and only with 503.
+        // One running, one queued: of twelve at once, some are refused, and only with 503.
         XCTAssertEqual(Set(statuses).subtracting([200, 503]), [], "\(statuses)")
         XCTAssertGreaterThanOrEqual(statuses.filter { $0 == 200 }.count, 2, "\(statuses)")
         XCTAssertGreaterThanOrEqual(statuses.filter { $0 == 503 }.count, 1, "\(statuses)")
