@@ -4,7 +4,7 @@
 // length; one that finds it full is refused at once (503 + Retry-After) instead of
 // piling up memory. Detectors are shared by the workers: a loaded Detector holds
 // only read-only weights (inference allocates its own tensors per call), which
-// ServeCLITests checks by comparing concurrent answers with `vision predict`'s.
+// ServeAPITests checks by comparing concurrent answers with `vision predict`'s.
 
 import Foundation
 
@@ -36,7 +36,7 @@ final class DetectionWorkerPool: @unchecked Sendable {
         for index in 0..<self.workers {
             let thread = Thread { [self] in workLoop() }
             thread.name = "vision.serve.worker\(index)"
-            // Big enough for the deepest network's recursion-free but frame-heavy calls.
+            // The main thread's 8 MB, as `vision predict` runs the network with (a new thread's default may be less).
             thread.stackSize = 8 << 20
             thread.start()
         }
