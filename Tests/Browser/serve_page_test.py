@@ -165,7 +165,7 @@ def main():
         dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=770, deviceScaleFactor=1, mobile=False)
         dt.call("Page.navigate", url=url)
         dt.wait_for("document.readyState === 'complete' && document.getElementById('model').options.length > 0")
-        check(dt.evaluate("document.getElementById('model').value") == "default", "the model picker lists the default model")
+        check(dt.evaluate("document.getElementById('model').value") == "bccd", "the model picker lists the default model")
 
         # Upload through the page's own file input.
         root = dt.call("DOM.getDocument")["root"]["nodeId"]

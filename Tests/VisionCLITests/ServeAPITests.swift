@@ -79,7 +79,7 @@ final class ServeAPITests: XCTestCase {
         XCTAssertEqual(viaQuery.text, expected + "\n")
         // ... and as form fields, which win over the query.
         let viaForm = try server.predictMultipart(image: data, filename: image.path, query: "?min_prob=0.99",
-                                                 fields: ["min_prob": "0.3", "max_detections": "4", "only_class": "rbc,WBC", "model": "default"])
+                                                 fields: ["min_prob": "0.3", "max_detections": "4", "only_class": "rbc,WBC", "model": "bccd"])
         XCTAssertEqual(viaForm.status, 200, viaForm.text)
         XCTAssertEqual(viaForm.text, expected + "\n")
         let objects = try XCTUnwrap(try viaForm.json()["objects"] as? [[String: Any]])
@@ -93,7 +93,7 @@ final class ServeAPITests: XCTestCase {
         XCTAssertEqual(models.status, 200)
         let list = try XCTUnwrap(try models.json()["models"] as? [[String: Any]])
         XCTAssertEqual(list.count, 1)
-        XCTAssertEqual(list[0]["name"] as? String, "default")
+        XCTAssertEqual(list[0]["name"] as? String, "bccd")
         XCTAssertEqual(list[0]["default"] as? Bool, true)
         XCTAssertEqual(list[0]["architecture"] as? String, "fasterrcnn_mobilenet_v2_fpn")
         let classes = try XCTUnwrap(list[0]["classes"] as? [[String: Any]])
@@ -132,7 +132,7 @@ final class ServeAPITests: XCTestCase {
         let image = try Data(contentsOf: sampleImages[0])
         let unknownModel = try server.predictMultipart(image: image, filename: "a.jpg", query: "?model=nope")
         XCTAssertEqual(unknownModel.status, 404)
-        XCTAssertEqual(try unknownModel.errorMessage(), "unknown model 'nope'; loaded: default")
+        XCTAssertEqual(try unknownModel.errorMessage(), "unknown model 'nope'; loaded: bccd")
         let unknownRoute = try server.get("/api/v1/nothing")
         XCTAssertEqual(unknownRoute.status, 404)
         XCTAssertTrue(try unknownRoute.errorMessage().contains("/api/v1/nothing"))

@@ -25,7 +25,7 @@ struct ServeCommand: ParsableCommand {
             accepting, finishes the requests in flight, then exits. Access log on standard error.
             """)
 
-    @Option(help: ArgumentHelp("A checkpoint to serve (path or downloaded model name; repeatable; the first is the default model). Default: Models/default.safetensors.", valueName: "path|name"))
+    @Option(help: ArgumentHelp("A checkpoint to serve: a file, a published model name or alias (fast, accurate; downloaded on first use) or bccd (repeatable; the first is the default model). Default: bccd, the shipped Models/default.safetensors.", valueName: "path|name"))
     var checkpoint: [String] = []
 
     @Option(help: ArgumentHelp("Architecture, where a checkpoint's keys allow two (the 320 MobileNet variant): \(ModelConfig.names.joined(separator: ", ")). Once for every checkpoint, or once per --checkpoint in order.", valueName: "name"))

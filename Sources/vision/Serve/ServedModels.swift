@@ -1,7 +1,8 @@
 // The models one `vision serve` process answers with, loaded once at start and
 // chosen per request by name. A model's name is what `vision checkpoint download`
-// calls it, else its file name without the extension ("default" for the shipped
-// Models/default.safetensors); two checkpoints with one name get "-2", "-3", ...
+// calls it, "bccd" for the shipped Models/default.safetensors (as --checkpoint names
+// it), else its file name without the extension; two checkpoints with one name get
+// "-2", "-3", ...
 
 import Foundation
 import VisionCore
@@ -32,7 +33,9 @@ struct ServedModels: Sendable {
             let resolved = try CheckpointResolver.resolve(checkpoint)
             let architecture = architectures.count > 1 ? architectures[index] : architectures.first
             let detector = try Detector(checkpoint: resolved.url, model: architecture ?? resolved.impliedModel, backend: backend)
-            let base = resolved.impliedModel ?? resolved.url.deletingPathExtension().lastPathComponent
+            let isShipped = resolved.url.standardizedFileURL.path == ModelStore.defaultCheckpoint().standardizedFileURL.path
+            let base = isShipped ? CheckpointResolver.shippedName
+                : resolved.impliedModel ?? resolved.url.deletingPathExtension().lastPathComponent
             var name = base, suffix = 2
             while models.contains(where: { $0.name == name }) {
                 name = "\(base)-\(suffix)"
