@@ -46,6 +46,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "file"))
     var output: String?
 
+    @Option(help: ArgumentHelp("Also write report.html and PNGs (PR curves, confusion matrix, AP50 bars, worst images) "
+                               + "into this folder: a new or empty one, or an earlier eval report's.", valueName: "dir"))
+    var report: String?
+
     @Option(help: "Worker threads for the model (default: all cores).")
     var threads: Int?
 
@@ -70,6 +74,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         // Saved predictions need no pixels; running the model does.
         let source = try source()
+        // Checked before the slow part: a folder holding other files is refused up front.
+        let reportFolder = report.map {
+            ReportFolder(url: URL(fileURLWithPath: $0), generator: EvalReport.generator, isReportFile: EvalReport.isReportFile)
+        }
+        try reportFolder?.prepare()
         let data = try source.load(requireImages: predictions == nil)
         let splitName = try split ?? data.defaultEvaluationSplit()
         let records = try data.records(split: splitName)
@@ -83,9 +92,10 @@ struct EvalCommand: ParsableCommand {
         } else {
             images = try runModel(records: records, classes: data.classes)
         }
-        let metrics = DetectionMetrics.evaluate(images, classes: data.classes).metrics
-        print("\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
-              + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections")
+        let (metrics, coco) = DetectionMetrics.evaluate(images, classes: data.classes)
+        let summary = "\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
+            + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections"
+        print(summary)
         print(metrics.table(classes: data.classes))
         if let output {
             do {
@@ -93,6 +103,12 @@ struct EvalCommand: ParsableCommand {
             } catch {
                 throw EvalError(message: "\(output): cannot write the metrics (\(error.localizedDescription))")
             }
+        }
+        if let reportFolder {
+            let source = predictions.map { "predictions \($0)" } ?? "checkpoint \(checkpoint ?? "the default model")"
+            try EvalReport(images: images, classes: data.classes, metrics: metrics, coco: coco,
+                           summary: summary + "; " + source).write(to: reportFolder)
+            FileHandle.standardError.write(Data("report: \(reportFolder.url.appendingPathComponent("report.html").path)\n".utf8))
         }
     }
 
