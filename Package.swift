@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData", "VisionPlot"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "vision",
-            dependencies: ["VisionDetection", "VisionData", "VisionTraining",
+            dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionPlot",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
         // End-to-end latency benchmark against PyTorch and ONNX Runtime (Tests/Benchmarks/).

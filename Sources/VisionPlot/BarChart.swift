@@ -39,7 +39,8 @@ public struct BarChart: Sendable {
         var scene = PlotScene(width: width, height: height)
         let frame = ChartFrame(width: width, height: height, hasTitle: !title.isEmpty)
         let values = series.flatMap(\.values)
-        let yr = yRange ?? LineChart.dataInterval(values, includeZero: true)
+        // Headroom above the tallest bar for its value and the legend.
+        let yr = yRange ?? LineChart.dataInterval(values.map { $0 * (series.count > 1 ? 1.3 : 1.1) }, includeZero: true)
         let n = max(categories.count, 1)
         let x = AxisScale(lower: 0, upper: Double(n), from: frame.left, to: frame.right)
         let y = AxisScale(lower: yr.0, upper: yr.1, from: frame.bottom, to: frame.top)
@@ -130,7 +131,7 @@ public struct Histogram: Sendable {
             let px = x.pixel(marker.x).rounded()
             scene.line([PlotPoint(px, frame.top), PlotPoint(px, frame.bottom)], color: marker.color, width: 1, dashed: true)
             // Labels alternate in height so neighbours do not overlap.
-            scene.text(marker.label, x: px + 2, y: frame.top + 3 + Double(i % 2) * 11, color: marker.color)
+            frame.drawMarkerLabel(&scene, marker.label, px: px, row: i % 2, color: marker.color)
         }
         return scene
     }

@@ -47,7 +47,7 @@ struct ChartFrame {
         let xTicks = xTickLabels ?? {
             let values = x.ticks
             let step = values.count > 1 ? values[1] - values[0] : 1
-            return values.map { ($0, AxisTicks.label($0, step: x.kind == .log2 ? 1 : step)) }
+            return values.map { ($0, x.kind == .log2 ? String(format: "%g", $0) : AxisTicks.label($0, step: step)) }
         }()
         for (value, label) in xTicks {
             let px = x.pixel(value).rounded()
@@ -58,6 +58,18 @@ struct ChartFrame {
         scene.rectangle(x: left, y: top, width: right - left + 1, height: bottom - top + 1, stroke: PlotPalette.axis)
         scene.text(xLabel, x: (left + right) / 2, y: Double(height) - 14, anchor: .middle)
         scene.text(yLabel, x: 8, y: (top + bottom) / 2, anchor: .middle, vertical: true)
+    }
+
+    /// A label at the top of a vertical line at pixel `px`: right of the line, or left of
+    /// it where it would run past the frame; `row` staggers neighbours' labels.
+    func drawMarkerLabel(_ scene: inout PlotScene, _ label: String, px: Double, row: Int, color: RGBColor) {
+        let width = Double(RGBImage.textSize(label, scale: 1).width)
+        let y = top + 3 + Double(row) * 11
+        if px + 3 + width > right - 2 {
+            scene.text(label, x: px - 3, y: y, anchor: .end, color: color)
+        } else {
+            scene.text(label, x: px + 3, y: y, color: color)
+        }
     }
 
     /// A legend box in the plot area's top-right corner (nothing for no entries).

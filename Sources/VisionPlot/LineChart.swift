@@ -50,6 +50,8 @@ public struct LineChart: Sendable {
     public var xRange: (Double, Double)?
     public var yRange: (Double, Double)?
     public var xKind: AxisScale.Kind = .linear
+    /// Fixed x ticks (epochs: whole numbers only), labelled with `%g`.
+    public var xTicks: [Double]?
     public var width = 640, height = 320
 
     public init(title: String, xLabel: String, yLabel: String, series: [LineSeries]) {
@@ -83,11 +85,12 @@ public struct LineChart: Sendable {
         let yr = yRange ?? Self.dataInterval(ys)
         let x = AxisScale(kind: xKind, lower: xr.0, upper: xr.1, from: frame.left, to: frame.right)
         let y = AxisScale(lower: yr.0, upper: yr.1, from: frame.bottom, to: frame.top)
-        frame.drawAxes(&scene, title: title, x: x, xLabel: xLabel, y: y, yLabel: yLabel)
+        frame.drawAxes(&scene, title: title, x: x, xLabel: xLabel, y: y, yLabel: yLabel,
+                       xTickLabels: xTicks?.map { ($0, String(format: "%g", $0)) })
         for marker in markers {
             let px = x.pixel(marker.x).rounded()
             scene.line([PlotPoint(px, frame.top), PlotPoint(px, frame.bottom)], color: marker.color, width: 1, dashed: true)
-            scene.text(marker.label, x: px + 3, y: frame.top + 3, color: marker.color)
+            frame.drawMarkerLabel(&scene, marker.label, px: px, row: 0, color: marker.color)
         }
         for s in series {
             // Points outside the shown interval are clamped to the frame so a spike stays visible.

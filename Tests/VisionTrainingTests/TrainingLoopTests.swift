@@ -98,6 +98,9 @@ final class TrainingLoopTests: XCTestCase {
             .split(separator: "\n").filter { $0.contains("\"iteration\"") }
         XCTAssertEqual(lines.count, 6, "metrics.jsonl holds each iteration once after a resume")
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("loss_curve.png").path))
+        // The report of a resumed run covers the whole run: every step, before and after the resume.
+        let report = try String(contentsOf: run.appendingPathComponent(TrainingReport.fileName), encoding: .utf8)
+        XCTAssertTrue(report.contains("\"global_step\":[1,2,3,4,5,6]"), "report.html plots all 6 steps")
 
         // The weights-only file is a checkpoint vision predict reads.
         let detector = try Detector(checkpoint: run.appendingPathComponent(TrainingCheckpoint.modelFileName))
