@@ -40,7 +40,7 @@ public struct BarChart: Sendable {
         let frame = ChartFrame(width: width, height: height, hasTitle: !title.isEmpty)
         let values = series.flatMap(\.values)
         // Headroom above the tallest bar for its value and the legend.
-        let yr = yRange ?? LineChart.dataInterval(values.map { $0 * (series.count > 1 ? 1.3 : 1.1) }, includeZero: true)
+        let yr = yRange ?? LineChart.dataInterval(values.map { $0 * (series.count > 1 ? 1.5 : 1.1) }, includeZero: true)
         let n = max(categories.count, 1)
         let x = AxisScale(lower: 0, upper: Double(n), from: frame.left, to: frame.right)
         let y = AxisScale(lower: yr.0, upper: yr.1, from: frame.bottom, to: frame.top)

@@ -31,6 +31,14 @@ struct DatasetInspect: ParsableCommand {
             and reported; further out, of zero area, of an unknown class, or unreadable, it is dropped and \
             reported, and training leaves its image out. Missing images and unreadable files are listed as \
             problems and skipped. Only image headers are read unless --decode is given.
+
+            --report DIR also writes report.html: boxes and images per class and split, histograms of box \
+            width, height and aspect ratio at the model's input scale against its anchors (--model), image \
+            sizes and the problems. DIR must be new, empty, or an earlier dataset report's folder.
+
+            Examples:
+              vision dataset inspect Samples/bccd
+              vision dataset inspect Samples/bccd --report bccd-dataset-report
             """)
 
     @Argument(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))

@@ -20,6 +20,15 @@ struct EvalCommand: ParsableCommand {
             a predictions file whose lowest probability, over 5 or more images, is 0.1 or more looks thresholded (AP comes out too \
             low) and gets a warning: predict with --min-prob 0. Instead of --dataset, --images DIR \
             --annotations PATH name the parts of a layout not detected from one path.
+
+            --report DIR also writes report.html (self-contained: open it in any browser) and PNGs: \
+            precision-recall curves per class at IoU 0.5 and 0.75, the confusion matrix at the score threshold \
+            of best F1, AP50 per class, and the images with the most missed objects. DIR must be new, empty, or \
+            an earlier eval report's folder (which is then replaced); a folder holding other files is refused.
+
+            Examples:
+              vision eval --dataset Samples/bccd --split test
+              vision eval --dataset Samples/bccd --split test --report bccd-eval-report
             """)
 
     @Option(help: ArgumentHelp("The dataset folder or annotation file (see `vision dataset inspect --help`).", valueName: "path"))
