@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of downloaded checkpoints.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // OpenBLAS (cblas_sgemm, openblas_set_num_threads).
@@ -43,7 +45,8 @@ let package = Package(
         .executableTarget(
             name: "vision",
             dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionPlot",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
         // End-to-end latency benchmark against PyTorch and ONNX Runtime (Tests/Benchmarks/).
         .executableTarget(name: "vision-bench", dependencies: ["VisionDetection", "VisionKernels"], swiftSettings: kernelFlags),
@@ -55,7 +58,7 @@ let package = Package(
         .testTarget(name: "VisionPlotTests", dependencies: ["VisionPlot"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
         // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
-        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection"]),
+        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v5]
 )
