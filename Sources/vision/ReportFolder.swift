@@ -25,8 +25,9 @@ struct ReportFolder {
             let ours = (try? String(contentsOf: page, encoding: .utf8))?
                 .contains("<meta name=\"generator\" content=\"\(HTML.escape(generator))\">") ?? false
             guard foreign.isEmpty && ours else {
-                let listed = (foreign.isEmpty ? names : foreign).prefix(3).joined(separator: ", ")
-                throw EvalError(message: "\(url.path): holds files this report did not write (\(listed)\(names.count > 3 ? ", ..." : "")); "
+                let shown = foreign.isEmpty ? names : foreign
+                let listed = shown.prefix(3).joined(separator: ", ") + (shown.count > 3 ? ", ..." : "")
+                throw EvalError(message: "\(url.path): holds files this report did not write (\(listed)); "
                                 + "give a new or empty folder")
             }
             for name in names { try fm.removeItem(at: url.appendingPathComponent(name)) }
