@@ -97,7 +97,7 @@ public struct LineChart: Sendable {
             let points = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { p in
                 PlotPoint(x.pixel(p.x), min(max(y.pixel(p.y), frame.top), frame.bottom))
             }
-            if points.count > 1 { scene.line(points, color: s.color, width: s.width, dashed: s.dashed) }
+            if points.count > 1 { scene.line(Self.thinned(points), color: s.color, width: s.width, dashed: s.dashed) }
             if s.dots || points.count == 1 {
                 for p in points { scene.add(.dot(x: p.x, y: p.y, radius: 3, color: s.color)) }
             }
@@ -106,6 +106,29 @@ public struct LineChart: Sendable {
             LegendEntry(name: $0.name, color: $0.color, swatch: .line(dashed: $0.dashed))
         })
         return scene
+    }
+}
+
+extension LineChart {
+    /// A long series cut to at most 2 points per pixel column (its lowest and highest,
+    /// in order), so a 100 000-step run draws as fast and as small as a short one and
+    /// still shows every spike.
+    static func thinned(_ points: [PlotPoint]) -> [PlotPoint] {
+        guard points.count > 1000 else { return points }
+        var out: [PlotPoint] = []
+        var column = [PlotPoint]()
+        func flush() {
+            guard let low = column.indices.min(by: { column[$0].y < column[$1].y }),
+                  let high = column.indices.max(by: { column[$0].y < column[$1].y }) else { return }
+            for i in Set([low, high]).sorted() { out.append(column[i]) }
+            column.removeAll(keepingCapacity: true)
+        }
+        for p in points {
+            if let first = column.first, p.x.rounded(.down) != first.x.rounded(.down) { flush() }
+            column.append(p)
+        }
+        flush()
+        return out
     }
 }
 

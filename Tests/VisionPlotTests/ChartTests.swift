@@ -123,4 +123,19 @@ final class ChartTests: XCTestCase {
         XCTAssertFalse(html.contains("\"</script>\""), "the data block cannot close early")
         XCTAssertEqual(html.components(separatedBy: "</script>").count, 2)
     }
+
+    func testALongSeriesIsThinnedToItsColumnsKeepingSpikes() {
+        let color = RGBColor(r: 1, g: 2, b: 3)
+        var values = (0..<20_000).map { PlotPoint(Double($0), 1 + Double($0 % 7) * 0.01) }
+        values[12_345].y = 50  // one spike
+        var chart = LineChart(title: "", xLabel: "step", yLabel: "loss", series: [LineSeries(name: "loss", points: values, color: color)])
+        chart.width = 400
+        let line = try! XCTUnwrap(polylines(chart.scene(), color: color).first { $0.count > 2 })
+        XCTAssertLessThanOrEqual(line.count, 2 * 400)
+        let top = line.map(\.y).min()!
+        let frameTop = chart.scene().items.compactMap { item -> Double? in
+            if case let .rectangle(_, y, _, _, nil, PlotPalette.axis?) = item { return y } else { return nil }
+        }.first!
+        XCTAssertEqual(top, frameTop, accuracy: 1, "the spike reaches the top of the plot")
+    }
 }
