@@ -22,10 +22,8 @@ public enum HTML {
 }
 
 public struct HTMLPage {
-    /// The `generator` meta tag's content; a folder whose report.html carries it was written by vision.
-    public static let generatorPrefix = "vision "
-
     public var title: String
+    /// The `generator` meta tag's content: how `--report` recognises a folder it wrote before.
     public var generator: String
     private var body: [String] = []
 
@@ -41,9 +39,6 @@ public struct HTMLPage {
     public mutating func paragraph(_ text: String, className: String? = nil) {
         body.append("<p\(className.map { " class=\"\($0)\"" } ?? "")>\(HTML.escape(text))</p>")
     }
-
-    /// Raw markup this module built (an SVG).
-    public mutating func raw(_ markup: String) { body.append(markup) }
 
     public mutating func chart(_ scene: PlotScene) { body.append("<div class=\"chart\">\(scene.svg())</div>") }
 
