@@ -26,6 +26,7 @@ struct Vision: ParsableCommand {
             CheckpointCommand.self,
             EvalCommand.self,
             DatasetCommand.self,
+            ServeCommand.self,
         ])
 
     static func main() {
