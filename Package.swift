@@ -45,11 +45,13 @@ let package = Package(
         .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
         // Datasets (Pascal VOC, COCO, CSV, YOLO) and evaluation (COCO AP, VOC07 mAP).
         .target(name: "VisionData", dependencies: ["VisionCore", "VisionImaging"]),
+        // Charts (SVG, and PNG through VisionImaging) and self-contained HTML reports.
+        .target(name: "VisionPlot", dependencies: ["VisionImaging"]),
         // Training: backward passes, losses, matchers/samplers, SGD, checkpoints.
-        .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData"], swiftSettings: kernelFlags),
+        .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData", "VisionPlot"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "vision",
-            dependencies: ["VisionDetection", "VisionData", "VisionTraining",
+            dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionPlot",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint"]),
         .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection"]),
         .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
+        .testTarget(name: "VisionPlotTests", dependencies: ["VisionPlot"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
         // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
         .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", .product(name: "Crypto", package: "swift-crypto")]),

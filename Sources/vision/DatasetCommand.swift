@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import VisionData
+import VisionDetection
 
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,14 @@ struct DatasetInspect: ParsableCommand {
             and reported; further out, of zero area, of an unknown class, or unreadable, it is dropped and \
             reported, and training leaves its image out. Missing images and unreadable files are listed as \
             problems and skipped. Only image headers are read unless --decode is given.
+
+            --report DIR also writes report.html: boxes and images per class and split, histograms of box \
+            width, height and aspect ratio at the model's input scale against its anchors (--model), image \
+            sizes and the problems. DIR must be new, empty, or an earlier dataset report's folder.
+
+            Examples:
+              vision dataset inspect Samples/bccd
+              vision dataset inspect Samples/bccd --report bccd-dataset-report
             """)
 
     @Argument(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))
@@ -50,15 +59,36 @@ struct DatasetInspect: ParsableCommand {
     @Flag(help: "Decode every image (slow) to find truncated or corrupt files, not only unreadable headers.")
     var decode = false
 
+    @Option(help: ArgumentHelp("Also write report.html (charts of classes, box sizes against the model's anchors, image "
+                               + "sizes, problems) into this folder: a new or empty one, or an earlier dataset report's.", valueName: "dir"))
+    var report: String?
+
+    @Option(help: ArgumentHelp("The architecture whose anchors the report's box sizes are drawn against.", valueName: "name"))
+    var model = "fasterrcnn_mobilenet_v2_fpn"
+
     func validate() throws {
         guard maxProblems >= 0 else { throw ValidationError("--max-problems must be >= 0") }
         _ = try DatasetSource(path: path, images: images, annotations: annotations)
+        guard ModelConfig.names.contains(model) else {
+            throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
+        let folder = report.map {
+            ReportFolder(url: URL(fileURLWithPath: $0), generator: DatasetReport.generator, isReportFile: DatasetReport.isReportFile)
+        }
+        let config = try folder.map { _ in try ModelConfig.load(name: model) }
+        try folder?.prepare()
         var dataset = try DatasetSource(path: path, images: images, annotations: annotations).load()
         if decode { dataset = dataset.checkingImageDecoding() }
-        print(try dataset.inspectionReport(split: split, maxProblems: maxProblems))
+        let text = try dataset.inspectionReport(split: split, maxProblems: maxProblems)
+        print(text)
+        if let folder, let config {
+            let page = try DatasetReport(dataset: dataset, split: split, model: config, text: text).html()
+            try folder.write(Data(page.utf8), to: "report.html")
+            FileHandle.standardError.write(Data("report: \(folder.url.appendingPathComponent("report.html").path)\n".utf8))
+        }
     }
 }
 

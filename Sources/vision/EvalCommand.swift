@@ -20,6 +20,15 @@ struct EvalCommand: ParsableCommand {
             a predictions file whose lowest probability, over 5 or more images, is 0.1 or more looks thresholded (AP comes out too \
             low) and gets a warning: predict with --min-prob 0. Instead of --dataset, --images DIR \
             --annotations PATH name the parts of a layout not detected from one path.
+
+            --report DIR also writes report.html (self-contained: open it in any browser) and PNGs: \
+            precision-recall curves per class at IoU 0.5 and 0.75, the confusion matrix at the score threshold \
+            of best F1, AP50 per class, and the images with the most missed objects. DIR must be new, empty, or \
+            an earlier eval report's folder (which is then replaced); a folder holding other files is refused.
+
+            Examples:
+              vision eval --dataset Samples/bccd --split test
+              vision eval --dataset Samples/bccd --split test --report bccd-eval-report
             """)
 
     @Option(help: ArgumentHelp("The dataset folder or annotation file (see `vision dataset inspect --help`).", valueName: "path"))
@@ -46,6 +55,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "file"))
     var output: String?
 
+    @Option(help: ArgumentHelp("Also write report.html and PNGs (PR curves, confusion matrix, AP50 bars, worst images) "
+                               + "into this folder: a new or empty one, or an earlier eval report's.", valueName: "dir"))
+    var report: String?
+
     @Option(help: "Worker threads for the model (default: all cores).")
     var threads: Int?
 
@@ -70,6 +83,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         // Saved predictions need no pixels; running the model does.
         let source = try source()
+        // Checked before the slow part: a folder holding other files is refused up front.
+        let reportFolder = report.map {
+            ReportFolder(url: URL(fileURLWithPath: $0), generator: EvalReport.generator, isReportFile: EvalReport.isReportFile)
+        }
+        try reportFolder?.prepare()
         // Ground truth as written: every box pycocotools would count, border-passing and
         // zero-area ones included (training clips or drops them instead).
         let data = try source.load(requireImages: predictions == nil, boxes: .asGiven)
@@ -87,9 +105,10 @@ struct EvalCommand: ParsableCommand {
         } else {
             images = try runModel(records: records, classes: data.classes)
         }
-        let metrics = DetectionMetrics.evaluate(images, classes: data.classes).metrics
-        print("\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
-              + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections")
+        let (metrics, coco) = DetectionMetrics.evaluate(images, classes: data.classes)
+        let summary = "\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
+            + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections"
+        print(summary)
         print(metrics.table(classes: data.classes))
         if let output {
             do {
@@ -97,6 +116,12 @@ struct EvalCommand: ParsableCommand {
             } catch {
                 throw EvalError(message: "\(output): cannot write the metrics (\(error.localizedDescription))")
             }
+        }
+        if let reportFolder {
+            let source = predictions.map { "predictions \($0)" } ?? "checkpoint \(checkpoint ?? "the default model")"
+            try EvalReport(images: images, classes: data.classes, metrics: metrics, coco: coco,
+                           summary: summary + "; " + source).write(to: reportFolder)
+            FileHandle.standardError.write(Data("report: \(reportFolder.url.appendingPathComponent("report.html").path)\n".utf8))
         }
     }
 

@@ -98,6 +98,16 @@ final class TrainingLoopTests: XCTestCase {
             .split(separator: "\n").filter { $0.contains("\"iteration\"") }
         XCTAssertEqual(lines.count, 6, "metrics.jsonl holds each iteration once after a resume")
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("loss_curve.png").path))
+        // The report of a resumed run covers the whole run: every step, before and after the resume.
+        let report = try String(contentsOf: run.appendingPathComponent(TrainingReport.fileName), encoding: .utf8)
+        XCTAssertTrue(report.contains("\"global_step\":[1,2,3,4,5,6]"), "report.html plots all 6 steps")
+        let open = try XCTUnwrap(report.range(of: "id=\"report-data\">")).upperBound
+        let close = try XCTUnwrap(report.range(of: "</script>", range: open..<report.endIndex)).lowerBound
+        let plotted = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report[open..<close].utf8)) as? [String: Any])
+        let logged = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        for key in ["loss", "loss_classifier", "lr"] {
+            XCTAssertEqual((plotted[key] as? [Double])?.map(Float.init), logged.map { Float($0[key] as! Double) }, key)
+        }
 
         // The weights-only file is a checkpoint vision predict reads.
         let detector = try Detector(checkpoint: run.appendingPathComponent(TrainingCheckpoint.modelFileName))

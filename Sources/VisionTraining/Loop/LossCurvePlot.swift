@@ -1,51 +1,44 @@
-// loss_curve.png: the total loss per iteration (light) and its moving average (dark)
-// on a white 640x360 canvas with a frame, drawn with VisionImaging's primitives.
+// loss_curve.png, for terminals and CI artifacts: the total loss per step (light)
+// and its moving average (dark), with the four loss components' moving averages,
+// axis ticks, labels and a legend. Drawn from metrics.jsonl by the plotting module.
 
 import Foundation
-import VisionImaging
+import VisionPlot
 
 public enum LossCurvePlot {
-    public static func render(_ losses: [Float], width: Int = 640, height: Int = 360) -> RGBImage {
-        var image = RGBImage(width: width, height: height, color: .white)
-        let left = 50, right = width - 10, top = 20, bottom = height - 30
-        image.strokeRectangle(left: left, top: top, right: right, bottom: bottom, thickness: 1, color: .black)
-        let finite = losses.filter(\.isFinite)
-        guard let maxLoss = finite.max(), finite.count > 1 else { return image }
-        let scale = maxLoss > 0 ? maxLoss : 1
-        image.drawText(String(format: "%.3g", scale), x: 2, y: top, scale: 1, color: .black)
-        image.drawText("0", x: 2, y: bottom - 8, scale: 1, color: .black)
-        image.drawText("loss over \(losses.count) iterations", x: left + 4, y: 4, scale: 1, color: .black)
-        let window = max(1, losses.count / 20)
-        var smoothed: [Float] = []
-        var sum: Float = 0
-        for (i, v) in finite.enumerated() {
-            sum += v
-            if i >= window { sum -= finite[i - window] }
-            smoothed.append(sum / Float(min(i + 1, window)))
+    public static let fileName = "loss_curve.png"
+
+    /// The components as metrics.jsonl names them, with how to read each value.
+    static let components: [(name: String, value: (IterationMetrics) -> Float)] = [
+        ("loss_objectness", \.lossObjectness), ("loss_rpn_box_reg", \.lossRPNBoxReg),
+        ("loss_classifier", \.lossClassifier), ("loss_box_reg", \.lossBoxReg),
+    ]
+
+    public static func chart(_ history: TrainingHistory, width: Int = 800, height: Int = 400) -> LineChart {
+        let steps = history.iterations.map { Double($0.globalStep) }
+        let window = history.smoothingWindow
+        func points(_ values: [Double]) -> [PlotPoint] { zip(steps, values).map { PlotPoint($0, $1) } }
+        let total = history.iterations.map { Double($0.loss) }
+        var series = [LineSeries(name: "loss (raw)", points: points(total), color: PlotPalette.light(PlotPalette.color(0)),
+                                 width: 1, inLegend: true),
+                      LineSeries(name: "loss (mean of \(window))", points: points(movingAverage(total, window: window)),
+                                 color: PlotPalette.color(0), width: 2)]
+        for (i, component) in components.enumerated() {
+            let values = history.iterations.map { Double(component.value($0)) }
+            series.append(LineSeries(name: component.name, points: points(movingAverage(values, window: window)),
+                                     color: PlotPalette.color(i + 1), width: 1))
         }
-        func point(_ i: Int, _ v: Float) -> (Int, Int) {
-            let x = left + 1 + Int(Double(i) / Double(finite.count - 1) * Double(right - left - 2))
-            let y = bottom - 1 - Int(Double(max(0, min(v, scale)) / scale) * Double(bottom - top - 2))
-            return (x, y)
-        }
-        func polyline(_ values: [Float], _ color: RGBColor) {
-            var previous = point(0, values[0])
-            for (i, v) in values.enumerated().dropFirst() {
-                let p = point(i, v)
-                let steps = max(abs(p.0 - previous.0), abs(p.1 - previous.1), 1)
-                for s in 0...steps {
-                    let x = previous.0 + (p.0 - previous.0) * s / steps, y = previous.1 + (p.1 - previous.1) * s / steps
-                    if x > left, x < right, y > top, y < bottom { image[x, y] = color }
-                }
-                previous = p
-            }
-        }
-        polyline(finite, RGBColor(r: 160, g: 190, b: 230))
-        polyline(smoothed, RGBColor(r: 20, g: 60, b: 160))
-        return image
+        var chart = LineChart(title: "training loss over \(history.iterations.count) steps", xLabel: "step",
+                              yLabel: "loss", series: series)
+        // From 0, so components read against the total.
+        let top = total.filter(\.isFinite).max() ?? 1
+        chart.yRange = AxisTicks.niceInterval(0, top).lower == 0 ? (0, AxisTicks.niceInterval(0, top).upper) : nil
+        chart.width = width
+        chart.height = height
+        return chart
     }
 
-    public static func write(_ losses: [Float], to url: URL) throws {
-        try render(losses).encodePNG(name: url.path).write(to: url, options: .atomic)
+    public static func write(_ history: TrainingHistory, to url: URL) throws {
+        try chart(history).scene().png().write(to: url, options: .atomic)
     }
 }

@@ -10,7 +10,7 @@ import Glibc
 public enum RunFolder {
     /// The files a training run writes into its folder.
     public static let runFiles = [TrainingCheckpoint.fileName, TrainingCheckpoint.modelFileName, "metrics.jsonl",
-                                  "loss_curve.png", TrainingDataReport.fileName]
+                                  LossCurvePlot.fileName, TrainingDataReport.fileName, TrainingReport.fileName]
 
     /// The run files already in `directory`, sorted (empty when it holds no run).
     public static func existingRunFiles(in directory: URL) -> [String] {

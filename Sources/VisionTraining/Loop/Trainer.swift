@@ -38,6 +38,10 @@ public final class Trainer {
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Images already reported as undecodable (each is reported once).
     private var reportedUndecodable: Set<URL> = []
+    /// The last validation's image grid, for report.html (none until a validation in this process).
+    private var validationGrid: ValidationGrid?
+    /// The images of a validation not yet drawn into `validationGrid` (drawn with the report, and timed with it).
+    private var pendingValidation: (images: [EvaluationImage], classes: [String])?
 
     /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored,
     ///   and `options` replace its options (pass `resume.progress.options`, or those extended to more epochs).
@@ -187,7 +191,9 @@ public final class Trainer {
                     var scores: DetectionMetrics?
                     if let validation {
                         let start = Date()
-                        scores = try validation.evaluate(model)
+                        let scored = try validation.evaluateKeepingDetections(model)
+                        scores = scored.metrics
+                        pendingValidation = (scored.images, validation.classes)
                         report(String(format: "epoch %d/%d validation (%@, %d images, %.0f s): AP %.4f  AP50 %.4f  AP75 %.4f  AR100 %.4f",
                                       epoch + 1, o.epochs, validation.splitName, validation.records.count,
                                       Date().timeIntervalSince(start), scores!.AP, scores!.AP50, scores!.AP75, scores!.AR100))
@@ -197,13 +203,13 @@ public final class Trainer {
                     // Saved after the epoch's line is written: a kill during validation resumes
                     // from the previous checkpoint and replays the step, rewriting the line.
                     try save()
-                    try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
+                    writeReport(epochSeconds: seconds)
                 } else if o.checkpointEverySteps > 0, progress.globalStep % o.checkpointEverySteps == 0 {
                     try save()
                 }
                 if let signal = signals?.signal, signal != 0 {
                     try save()
-                    try? LossCurvePlot.write(metrics.losses, to: runDirectory.appendingPathComponent("loss_curve.png"))
+                    writeReport(epochSeconds: nil)
                     report("saved \(runDirectory.appendingPathComponent(TrainingCheckpoint.fileName).path) at epoch \(progress.epoch) step \(progress.stepInEpoch)")
                     return .stopped(signal: signal)
                 }
@@ -212,6 +218,32 @@ public final class Trainer {
             }
         }
         return .finished
+    }
+
+    /// Rewrites report.html and loss_curve.png from metrics.jsonl. A failure to write
+    /// them is reported and training goes on: the numbers are safe in metrics.jsonl.
+    func writeReport(epochSeconds: Double?) {
+        let start = Date()
+        if let pending = pendingValidation {
+            validationGrid = ValidationGrid(images: pending.images, classes: pending.classes)
+            pendingValidation = nil
+        }
+        let history = TrainingHistory(directory: runDirectory)
+        var page = TrainingReport(history: history, options: options, classes: classes)
+        if let validationGrid {
+            page.validationImages = validationGrid.thumbnails
+            page.validationThreshold = validationGrid.scoreThreshold
+        }
+        page.datasetProblems = try? String(contentsOf: runDirectory.appendingPathComponent(TrainingDataReport.fileName), encoding: .utf8)
+        do {
+            try LossCurvePlot.write(history, to: runDirectory.appendingPathComponent(LossCurvePlot.fileName))
+            try page.write(to: runDirectory, generatedIn: Date().timeIntervalSince(start))
+            let seconds = Date().timeIntervalSince(start)
+            report(String(format: "report %@ (written in %.2f s%@)", runDirectory.appendingPathComponent(TrainingReport.fileName).path,
+                          seconds, epochSeconds.map { String(format: ", %.2f%% of the epoch's %.0f s", 100 * seconds / $0, $0) } ?? ""))
+        } catch {
+            report("warning: the report was not written: \(error)")
+        }
     }
 
     /// "  (2 undecodable images skipped this epoch)", or nothing.

@@ -23,6 +23,11 @@ public struct Validation {
 
     /// Scores `model`'s current weights; model class i is dataset label i.
     public func evaluate(_ model: TrainableFasterRCNN) throws -> DetectionMetrics {
+        try evaluateKeepingDetections(model).metrics
+    }
+
+    /// The scores, and every image's ground truth with its detections (for the report's image grid).
+    public func evaluateKeepingDetections(_ model: TrainableFasterRCNN) throws -> (metrics: DetectionMetrics, images: [EvaluationImage]) {
         // The model's own score threshold, as `vision eval` and torchvision's evaluation use it.
         let detector = try FasterRCNN(config: model.config, stateDict: model.stateDict(), source: "validation")
         var images: [EvaluationImage] = []
@@ -37,6 +42,6 @@ public struct Validation {
             }
             images.append(EvaluationImage(groundTruth: record, detections: detections))
         }
-        return DetectionMetrics.evaluate(images, classes: classes).metrics
+        return (DetectionMetrics.evaluate(images, classes: classes).metrics, images)
     }
 }
