@@ -2,7 +2,7 @@
 // dataset on the CPU, torchvision's references/detection recipe scaled to small
 // datasets. The run folder holds checkpoint.safetensors (resumable: weights, momentum,
 // progress), model.safetensors (for `vision predict --checkpoint`), metrics.jsonl,
-// loss_curve.png and, when the dataset has problems, dataset_problems.txt. SIGINT/SIGTERM finish the current step, save, and exit 130/143.
+// loss_curve.png, report.html and, when the dataset has problems, dataset_problems.txt. SIGINT/SIGTERM finish the current step, save, and exit 130/143.
 
 import ArgumentParser
 import Foundation
