@@ -24,6 +24,10 @@ let package = Package(
         .target(
             name: "CImageCodecs", path: "Sources/CImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        // FFmpeg (libavformat, libavcodec, libswscale) behind a small C layer: frames in as RGB, H.264/MP4 out.
+        .target(
+            name: "CVideoCodecs", path: "Sources/CVideoCodecs",
+            linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil")]),
         // Raw-pointer CPU kernels, each fast kernel beside its naive reference.
         .target(name: "VisionKernels", dependencies: ["COpenBLAS"], path: "Kernels/CPU", swiftSettings: kernelFlags),
         // Tensor type, the compute-backend protocol and the CPU backend.
@@ -34,13 +38,15 @@ let package = Package(
         .target(name: "VisionCheckpoint", dependencies: ["VisionCore"]),
         // Faster R-CNN: transform, backbones, FPN, RPN, RoI heads, post-processing.
         .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
+        // Video frames as RGBImage, annotated video out.
+        .target(name: "VisionVideo", dependencies: ["CVideoCodecs", "VisionImaging"]),
         // Datasets (Pascal VOC, COCO, CSV, YOLO) and evaluation (COCO AP, VOC07 mAP).
         .target(name: "VisionData", dependencies: ["VisionCore", "VisionImaging"]),
         // Training: backward passes, losses, matchers/samplers, SGD, checkpoints.
         .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "vision",
-            dependencies: ["VisionDetection", "VisionData", "VisionTraining",
+            dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionVideo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
         // End-to-end latency benchmark against PyTorch and ONNX Runtime (Tests/Benchmarks/).
@@ -52,7 +58,8 @@ let package = Package(
         .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
         // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
-        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection"]),
+        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", "VisionVideo"]),
+        .testTarget(name: "VisionVideoTests", dependencies: ["VisionVideo"]),
     ],
     swiftLanguageModes: [.v5]
 )
