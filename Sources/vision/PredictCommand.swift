@@ -172,7 +172,7 @@ struct PredictCommand: ParsableCommand {
             // Everything was done by an earlier run (a finished video leaves no line to skip it by, only its frames).
             if resume && failed + videos.failed == 0 && selected > 0 { return }
             throw PredictError.nothingProcessed(reason: collected.images.isEmpty ? "no image or video files found"
-                : (selected == 0 ? "the shard holds no image" : "every image failed"))
+                : (selected == 0 ? "the shard holds no image" : (hasVideos ? "every image and video failed" : "every image failed")))
         }
     }
 }
