@@ -24,6 +24,10 @@ struct PredictCommand: ParsableCommand {
             Folders are walked recursively in sorted order: .jpg, .jpeg and .png files and the video types above \
             are taken (any case), other files are skipped and counted in the summary. Exit status 0 when at least \
             one image or video frame was processed.
+
+            Examples:
+              vision predict Samples/video/blood_smear.mp4 -d annotated-video/
+              vision predict Samples/video/ --every 4 -o video.jsonl
             """)
 
     @Argument(help: ArgumentHelp("Images, videos, or folders of them.", valueName: "path"))

@@ -39,6 +39,14 @@ ff=(ffmpeg -hide_banner -loglevel error -y)
 size=$(stat -c %s h264.mp4)
 head -c $((size * 55 / 100)) h264.mp4 > truncated.mp4
 
+# The sample under Samples/video (used by `vision predict --help`'s examples): a
+# 4 s, 8 fps, 640x480 pan across three BCCD test images, which the shipped model knows.
+mkdir -p "$samples/video"
+J="$samples/bccd/JPEGImages"
+"${ff[@]}" -i "$J/BloodImage_00007.jpg" -i "$J/BloodImage_00011.jpg" -i "$J/BloodImage_00015.jpg" \
+    -filter_complex "[0][1][2]hstack=inputs=3,loop=loop=-1:size=1:start=0,fps=8,crop=640:480:x='min(n*40\,1280)':y=0,format=yuv420p" \
+    -frames:v 33 -c:v libx264 -preset slow -crf 28 -movflags +faststart -an "$samples/video/blood_smear.mp4"
+
 for clip in h264.mp4 vp9.webm vfr.mp4 mpeg4.avi truncated.mp4; do
     ffprobe -v quiet -select_streams v:0 -of json \
         -show_entries stream=codec_name,width,height,time_base,r_frame_rate,avg_frame_rate,nb_frames:frame=best_effort_timestamp,best_effort_timestamp_time \
