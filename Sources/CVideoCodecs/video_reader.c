@@ -6,7 +6,9 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
+#include <math.h>
 #include <libswscale/swscale.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +20,14 @@ struct vision_video_reader {
     AVPacket *packet;
     AVFrame *frame;
     struct SwsContext *scaler;
+    /// The decoded (coded) frame size; `width` x `height` is the size shown.
+    int coded_width, coded_height;
     int width, height;
+    /// Clockwise turn (0, 90, 180, 270) the container asks players to apply
+    /// (phone videos); frames are delivered turned, as ffmpeg and players show them.
+    int rotation;
+    /// The unturned RGB frame, when rotation != 0.
+    unsigned char *unturned;
     /// The decoder has been sent the end of the stream.
     int draining;
     /// END or ERROR has been returned; every later call returns END.
@@ -40,6 +49,43 @@ struct vision_video_reader {
 
 static void note_bad(vision_video_reader *r, const char *what, int code) {
     if (r->bad_packets++ == 0) vision_video_describe(r->bad_message, what, code);
+}
+
+/// The stream's display-matrix rotation as a clockwise turn of 0, 90, 180 or 270
+/// degrees, the way ffmpeg's own autorotation reads it; 0 for anything else.
+static int display_rotation(const AVStream *st) {
+    const int32_t *matrix = NULL;
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+    const AVPacketSideData *data = av_packet_side_data_get(st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data,
+                                                           AV_PKT_DATA_DISPLAYMATRIX);
+    if (data && data->size >= 9 * sizeof(int32_t)) matrix = (const int32_t *)data->data;
+#else
+    size_t size = 0;
+    const uint8_t *data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (data && size >= 9 * sizeof(int32_t)) matrix = (const int32_t *)data;
+#endif
+    if (!matrix) return 0;
+    double counterclockwise = av_display_rotation_get(matrix);
+    if (isnan(counterclockwise)) return 0;
+    long turn = lround(-counterclockwise) % 360;
+    if (turn < 0) turn += 360;
+    return (turn == 90 || turn == 180 || turn == 270) ? (int)turn : 0;
+}
+
+/// Turns the coded-size RGB image `src` clockwise by `rotation` into `dst`.
+static void turn_rgb(const unsigned char *src, int w, int h, int rotation, unsigned char *dst) {
+    int out_w = rotation == 180 ? w : h;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            int ox, oy;
+            if (rotation == 90) { ox = h - 1 - y; oy = x; }
+            else if (rotation == 270) { ox = y; oy = w - 1 - x; }
+            else { ox = w - 1 - x; oy = h - 1 - y; }
+            const unsigned char *p = src + ((size_t)y * w + x) * 3;
+            unsigned char *q = dst + ((size_t)oy * out_w + ox) * 3;
+            q[0] = p[0]; q[1] = p[1]; q[2] = p[2];
+        }
+    }
 }
 
 int vision_video_open(const char *path, vision_video_reader **out, vision_video_info *info, char *message) {
@@ -73,9 +119,20 @@ int vision_video_open(const char *path, vision_video_reader **out, vision_video_
     r->decoder->pkt_timebase = st->time_base;
     ret = avcodec_open2(r->decoder, codec, NULL);
     if (ret < 0) { vision_video_describe(message, "cannot open the decoder", ret); goto fail; }
-    r->width = r->decoder->width;
-    r->height = r->decoder->height;
-    if (r->width <= 0 || r->height <= 0) { snprintf(message, VISION_VIDEO_MESSAGE_CAPACITY, "no frame size in the headers"); goto fail; }
+    r->coded_width = r->decoder->width;
+    r->coded_height = r->decoder->height;
+    if (r->coded_width <= 0 || r->coded_height <= 0) {
+        snprintf(message, VISION_VIDEO_MESSAGE_CAPACITY, "no frame size in the headers");
+        goto fail;
+    }
+    r->rotation = display_rotation(st);
+    int swap = r->rotation == 90 || r->rotation == 270;
+    r->width = swap ? r->coded_height : r->coded_width;
+    r->height = swap ? r->coded_width : r->coded_height;
+    if (r->rotation) {
+        r->unturned = malloc((size_t)r->coded_width * r->coded_height * 3);
+        if (!r->unturned) { snprintf(message, VISION_VIDEO_MESSAGE_CAPACITY, "out of memory"); goto fail; }
+    }
     r->packet = av_packet_alloc();
     r->frame = av_frame_alloc();
     if (!r->packet || !r->frame) { snprintf(message, VISION_VIDEO_MESSAGE_CAPACITY, "out of memory"); goto fail; }
@@ -85,6 +142,7 @@ int vision_video_open(const char *path, vision_video_reader **out, vision_video_
     if (rate.num <= 0 || rate.den <= 0) rate = (AVRational){0, 1};
     info->width = r->width;
     info->height = r->height;
+    info->rotation = r->rotation;
     info->frame_rate_num = rate.num;
     info->frame_rate_den = rate.den;
     info->time_base_num = st->time_base.num;
@@ -132,7 +190,7 @@ static int deliver(vision_video_reader *r, unsigned char *rgb, long long *pts, c
         if (f->format < 0 || f->width <= 0 || f->height <= 0) {
             memset(rgb, 0, (size_t)r->width * r->height * 3);
         } else {
-            r->scaler = sws_getCachedContext(r->scaler, f->width, f->height, f->format, r->width, r->height,
+            r->scaler = sws_getCachedContext(r->scaler, f->width, f->height, f->format, r->coded_width, r->coded_height,
                                              AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
             if (!r->scaler) {
                 snprintf(message, VISION_VIDEO_MESSAGE_CAPACITY, "cannot convert %s frames to RGB",
@@ -140,9 +198,10 @@ static int deliver(vision_video_reader *r, unsigned char *rgb, long long *pts, c
                 status = VISION_VIDEO_ERROR;
                 r->finished = 1;
             } else {
-                uint8_t *dst[4] = {rgb, NULL, NULL, NULL};
-                int stride[4] = {r->width * 3, 0, 0, 0};
+                uint8_t *dst[4] = {r->rotation ? r->unturned : rgb, NULL, NULL, NULL};
+                int stride[4] = {r->coded_width * 3, 0, 0, 0};
                 sws_scale(r->scaler, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
+                if (r->rotation) turn_rgb(r->unturned, r->coded_width, r->coded_height, r->rotation, rgb);
             }
         }
     }
@@ -196,6 +255,7 @@ int vision_video_next_frame(vision_video_reader *r, unsigned char *rgb, long lon
 void vision_video_close(vision_video_reader *r) {
     if (!r) return;
     sws_freeContext(r->scaler);
+    free(r->unturned);
     av_frame_free(&r->frame);
     av_packet_free(&r->packet);
     avcodec_free_context(&r->decoder);

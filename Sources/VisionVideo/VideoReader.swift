@@ -33,8 +33,12 @@ public struct VideoRational: Equatable, Sendable, CustomStringConvertible {
 
 /// What the container says about its first video stream.
 public struct VideoInfo: Equatable, Sendable {
+    /// The size frames are delivered in: as shown, turned by `rotation`.
     public let width: Int
     public let height: Int
+    /// The clockwise turn (0, 90, 180, 270) the container's display matrix asks
+    /// for, applied to every frame (as ffmpeg and players do).
+    public let rotation: Int
     /// The average frame rate (0/1 when the file does not say).
     public let frameRate: VideoRational
     /// The unit of `VideoFrame.pts`.
@@ -76,7 +80,7 @@ public final class VideoReader {
             throw VideoError(file: name ?? path, reason: String(cString: message))
         }
         handle = raw
-        info = VideoInfo(width: Int(cInfo.width), height: Int(cInfo.height),
+        info = VideoInfo(width: Int(cInfo.width), height: Int(cInfo.height), rotation: Int(cInfo.rotation),
                          frameRate: VideoRational(Int(cInfo.frame_rate_num), Int(cInfo.frame_rate_den)),
                          timeBase: VideoRational(Int(cInfo.time_base_num), Int(cInfo.time_base_den)),
                          frameCount: cInfo.frame_count > 0 ? Int(cInfo.frame_count) : nil,

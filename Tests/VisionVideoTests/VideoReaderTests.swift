@@ -9,8 +9,11 @@ import XCTest
 
 /// What ffprobe said about a clip's video stream and frames.
 struct FFprobeRecord {
+    /// The coded size (before the display rotation).
     let width: Int
     let height: Int
+    /// ffprobe's "rotation" of the display matrix (degrees counterclockwise), 0 when none.
+    let rotation: Int
     let timeBase: String
     let avgFrameRate: String
     let frameCount: Int?
@@ -26,6 +29,7 @@ struct FFprobeRecord {
         let stream = try XCTUnwrap((json["streams"] as? [[String: Any]])?.first, "no stream in \(url.path)")
         width = try XCTUnwrap(stream["width"] as? Int)
         height = try XCTUnwrap(stream["height"] as? Int)
+        rotation = ((stream["side_data_list"] as? [[String: Any]])?.compactMap { $0["rotation"] as? Int }.first) ?? 0
         timeBase = try XCTUnwrap(stream["time_base"] as? String)
         avgFrameRate = try XCTUnwrap(stream["avg_frame_rate"] as? String)
         frameCount = (stream["nb_frames"] as? String).flatMap { Int($0) }
@@ -38,7 +42,7 @@ struct FFprobeRecord {
 }
 
 final class VideoReaderTests: XCTestCase {
-    static let clips = ["h264.mp4", "vp9.webm", "vfr.mp4", "mpeg4.avi"]
+    static let clips = ["h264.mp4", "vp9.webm", "vfr.mp4", "mpeg4.avi", "rotated.mp4"]
 
     func path(_ clip: String) -> String { FFprobeRecord.folder.appendingPathComponent(clip).path }
 
@@ -57,8 +61,11 @@ final class VideoReaderTests: XCTestCase {
         for clip in Self.clips {
             let expected = try FFprobeRecord(clip: clip)
             let reader = try VideoReader(path: path(clip))
-            XCTAssertEqual(reader.info.width, expected.width, clip)
-            XCTAssertEqual(reader.info.height, expected.height, clip)
+            // Frames are turned clockwise by what ffprobe's counterclockwise rotation undoes.
+            XCTAssertEqual(reader.info.rotation, (360 - expected.rotation) % 360, clip)
+            let turned = expected.rotation % 180 != 0
+            let shown = turned ? [expected.height, expected.width] : [expected.width, expected.height]
+            XCTAssertEqual([reader.info.width, reader.info.height], shown, clip)
             XCTAssertEqual(reader.info.timeBase.description, expected.timeBase, clip)
             XCTAssertEqual(reader.info.frameRate.description, expected.avgFrameRate, clip)
             XCTAssertEqual(reader.info.frameCount, expected.frameCount, clip)
@@ -70,7 +77,7 @@ final class VideoReaderTests: XCTestCase {
             for (frame, want) in zip(frames, expected.frames) {
                 XCTAssertEqual(frame.time, want.time, accuracy: 5e-7, "\(clip) frame \(frame.index)")
                 let image = try XCTUnwrap(frame.image)
-                XCTAssertEqual([image.width, image.height], [expected.width, expected.height], clip)
+                XCTAssertEqual([image.width, image.height], shown, clip)
             }
             // A pan over a photo: frames differ from each other and are not blank.
             let first = try XCTUnwrap(frames.first?.image), last = try XCTUnwrap(frames.last?.image)
@@ -79,6 +86,27 @@ final class VideoReaderTests: XCTestCase {
             print("\(clip): \(frames.count) frames, \(reader.info.codec), \(reader.info.frameRate) fps; times "
                 + frames.prefix(4).map { String(format: "%.6f", $0.time) }.joined(separator: " ") + " ...")
         }
+    }
+
+    /// rotated.mp4 is h264.mp4's stream with a display matrix (ffprobe: rotation 90, as
+    /// a phone writes a portrait video): each frame must be h264.mp4's turned the way
+    /// ffmpeg shows it (checked by hand against `ffmpeg -i rotated.mp4 frame.png`).
+    func testRotatedClipFramesAreTurned() throws {
+        let plain = try VideoReader(path: path("h264.mp4")), rotated = try VideoReader(path: path("rotated.mp4"))
+        XCTAssertEqual(rotated.info.rotation, 270)
+        var compared = 0
+        while let a = try plain.nextFrame(), let b = try rotated.nextFrame() {
+            let src = try XCTUnwrap(a.image), dst = try XCTUnwrap(b.image)
+            XCTAssertEqual([dst.width, dst.height], [src.height, src.width])
+            XCTAssertEqual(a.pts, b.pts)
+            var mismatches = 0
+            for y in 0..<dst.height {
+                for x in 0..<dst.width where dst[x, y] != src[src.width - 1 - y, x] { mismatches += 1 }
+            }
+            XCTAssertEqual(mismatches, 0, "frame \(a.index) is not the source turned 270 degrees clockwise")
+            compared += 1
+        }
+        XCTAssertEqual(compared, 24)
     }
 
     func testFramesWithoutConversionKeepTheirTimestamps() throws {

@@ -24,8 +24,12 @@ enum {
 #define VISION_VIDEO_MESSAGE_CAPACITY 256
 
 typedef struct {
+    /// The frame size as shown: the coded size, turned when the container's display
+    /// matrix asks for a 90 or 270 degree rotation (phone videos).
     int width;
     int height;
+    /// The clockwise turn applied to every frame: 0, 90, 180 or 270.
+    int rotation;
     /// The stream's average frame rate (FFmpeg's avg_frame_rate, or r_frame_rate
     /// when the container gives none); 0/1 when unknown.
     int frame_rate_num;
@@ -46,8 +50,8 @@ typedef struct vision_video_reader vision_video_reader;
 int vision_video_open(const char *path, vision_video_reader **out, vision_video_info *info, char *message);
 
 /// Decodes the next frame in decode output order. With `rgb` non-NULL, writes it
-/// as `info.width * info.height * 3` bytes of RGB24 (scaled to that size should a
-/// frame differ); with NULL the conversion is skipped. `pts` is the frame's
+/// as `info.width * info.height * 3` bytes of RGB24 (turned by `info.rotation`, as
+/// ffmpeg and players show it; scaled to that size should a frame differ); with NULL the conversion is skipped. `pts` is the frame's
 /// best-effort timestamp in the stream's time base (synthesised from the frame
 /// rate when the file has none).
 int vision_video_next_frame(vision_video_reader *reader, unsigned char *rgb, long long *pts, char *message);

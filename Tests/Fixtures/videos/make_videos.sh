@@ -34,6 +34,10 @@ ff=(ffmpeg -hide_banner -loglevel error -y)
 "${ff[@]}" -loop 1 -i "$samples/photos/hot_dog.jpg" -frames:v 12 -r 10 \
     -vf "crop=320:240:x='n*12':y='n*8'" -c:v mpeg4 -q:v 8 -an mpeg4.avi
 
+# The H.264 clip with a display matrix asking for a 90 degree turn (as phones write
+# portrait videos): same frames, shown 240x320.
+"${ff[@]}" -i h264.mp4 -c copy -metadata:s:v:0 rotate=90 rotated.mp4
+
 # A truncated copy of the H.264 clip: the moov (first) and the first part of the
 # frame data survive.
 size=$(stat -c %s h264.mp4)
@@ -47,9 +51,9 @@ J="$samples/bccd/JPEGImages"
     -filter_complex "[0][1][2]hstack=inputs=3,loop=loop=-1:size=1:start=0,fps=8,crop=640:480:x='min(n*40\,1280)':y=0,format=yuv420p" \
     -frames:v 33 -c:v libx264 -preset slow -crf 28 -movflags +faststart -an "$samples/video/blood_smear.mp4"
 
-for clip in h264.mp4 vp9.webm vfr.mp4 mpeg4.avi truncated.mp4; do
+for clip in h264.mp4 vp9.webm vfr.mp4 mpeg4.avi rotated.mp4 truncated.mp4; do
     ffprobe -v quiet -select_streams v:0 -of json \
-        -show_entries stream=codec_name,width,height,time_base,r_frame_rate,avg_frame_rate,nb_frames:frame=best_effort_timestamp,best_effort_timestamp_time \
+        -show_entries stream=codec_name,width,height,time_base,r_frame_rate,avg_frame_rate,nb_frames:stream_side_data=rotation:frame=best_effort_timestamp,best_effort_timestamp_time \
         "$clip" > "$clip.ffprobe.json"
 done
 ls -l
