@@ -14,6 +14,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of downloaded checkpoints.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `vision serve`: HTTP server, access log, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in Hummingbird's graph; named for serve's channel handlers (body timeout, 100-continue).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         // OpenBLAS (cblas_sgemm, openblas_set_num_threads).
@@ -47,7 +56,13 @@ let package = Package(
         .executableTarget(
             name: "vision",
             dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionVideo",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras")]),
         .executableTarget(name: "vision-kernel-bench", dependencies: ["VisionCore", "VisionKernels", "COpenBLAS"], swiftSettings: kernelFlags),
         // End-to-end latency benchmark against PyTorch and ONNX Runtime (Tests/Benchmarks/).
         .executableTarget(name: "vision-bench", dependencies: ["VisionDetection", "VisionKernels"], swiftSettings: kernelFlags),
@@ -58,7 +73,7 @@ let package = Package(
         .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
         // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
-        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", "VisionVideo"]),
+        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", "VisionVideo", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "VisionVideoTests", dependencies: ["VisionVideo"]),
     ],
     swiftLanguageModes: [.v5]

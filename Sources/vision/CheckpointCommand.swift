@@ -163,6 +163,7 @@ enum CheckpointCommandError: Error, CustomStringConvertible {
     case unknownModel(name: String, known: [String])
     case download(url: String, reason: String)
     case checksum(url: String, expected: String, actual: String)
+    case offline(name: String, url: String, path: String)
 
     var description: String {
         switch self {
@@ -172,6 +173,9 @@ enum CheckpointCommandError: Error, CustomStringConvertible {
         case let .download(url, reason): return "\(url): download failed: \(reason)"
         case let .checksum(url, expected, actual):
             return "\(url): checksum mismatch: SHA-256 \(actual) does not start with \(expected); nothing was kept"
+        case let .offline(name, url, path):
+            return "\(name) is not in the store and VISION_OFFLINE forbids downloading it: fetch \(url) on a machine "
+                + "with network access and put it at \(path) (or run `vision checkpoint download \(name)` without VISION_OFFLINE)"
         }
     }
 }

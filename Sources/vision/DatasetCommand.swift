@@ -107,13 +107,13 @@ struct DatasetSource {
         }
     }
 
-    func load(requireImages: Bool = true) throws -> DetectionDataset {
+    func load(requireImages: Bool = true, boxes: BoxPolicy = .fitToImage) throws -> DetectionDataset {
         switch place {
         case let .path(path):
-            return try DetectionDataset.load(from: URL(fileURLWithPath: path), requireImages: requireImages)
+            return try DetectionDataset.load(from: URL(fileURLWithPath: path), requireImages: requireImages, boxes: boxes)
         case let .parts(images, annotations):
             return try DetectionDataset.load(images: URL(fileURLWithPath: images), annotations: URL(fileURLWithPath: annotations),
-                                             requireImages: requireImages)
+                                             requireImages: requireImages, boxes: boxes)
         }
     }
 }

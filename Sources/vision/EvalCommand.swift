@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSON Lines written by `vision predict` to score.", valueName: "file"))
     var predictions: String?
 
-    @Option(help: ArgumentHelp("A .pth or .safetensors checkpoint, or a downloaded model's name, to run on the split.", valueName: "path|name"))
+    @Option(help: ArgumentHelp("A .pth or .safetensors file, a published model's name or alias (downloaded on first use), or bccd, to run on the split.", valueName: "path|name"))
     var checkpoint: String?
 
     @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two.", valueName: "name"))
@@ -70,12 +70,16 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         // Saved predictions need no pixels; running the model does.
         let source = try source()
-        let data = try source.load(requireImages: predictions == nil)
+        // Ground truth as written: every box pycocotools would count, border-passing and
+        // zero-area ones included (training clips or drops them instead).
+        let data = try source.load(requireImages: predictions == nil, boxes: .asGiven)
         let splitName = try split ?? data.defaultEvaluationSplit()
         let records = try data.records(split: splitName)
         for note in data.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         if !data.problems.isEmpty {
-            warn("\(data.problems.count) dataset problem(s) skipped (see `vision dataset inspect \(source.description)`)")
+            let asWritten = data.problems.filter { [.boxClipped, .boxOutOfBounds, .zeroAreaBox].contains($0.kind) }.count
+            warn("\(data.problems.count) dataset problem(s) (see `vision dataset inspect \(source.description)`)"
+                 + (asWritten > 0 ? "; \(asWritten) box(es) past the image border or without area are scored as written, as pycocotools does" : ""))
         }
         let images: [EvaluationImage]
         if let predictions {

@@ -33,7 +33,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Images, videos, or folders of them.", valueName: "path"))
     var paths: [String] = []
 
-    @Option(help: ArgumentHelp("A .pth or .safetensors checkpoint, or the name of a model fetched with `vision checkpoint download` (default: Models/default.safetensors).", valueName: "path|name"))
+    @Option(help: ArgumentHelp("A .pth or .safetensors file; a published model's name or alias (fast, accurate), downloaded on first use; or bccd, the shipped blood-cell model (the default).", valueName: "path|name"))
     var checkpoint: String?
 
     @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two (the 320 MobileNet variant): \(ModelConfig.names.joined(separator: ", ")).", valueName: "name"))
@@ -95,9 +95,10 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let resolved = try CheckpointResolver.resolve(checkpoint)
+        let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
         let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
                                     backend: CPUBackend(threads: threads))
+        if resolved.isShippedDefault && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
         let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
 
         let collected = InputWalker.collect(paths)

@@ -8,16 +8,15 @@ struct Vision: ParsableCommand {
         commandName: "vision",
         abstract: "Object detection (Faster R-CNN, torchvision-compatible) on images and folders.",
         discussion: """
-            With no --checkpoint, predict uses the shipped blood-cell model (classes WBC, RBC, Platelets); \
-            torchvision's COCO models are fetched with `vision checkpoint download`.
+            With no --checkpoint, predict uses the shipped blood-cell model (bccd: WBC, RBC, Platelets). \
+            For everyday objects name a published COCO model or its alias, --checkpoint fast or \
+            --checkpoint accurate: it is downloaded on first use (VISION_OFFLINE=1 forbids that).
 
             Examples:
               vision predict Samples/bccd/JPEGImages/BloodImage_00007.jpg \\
                   --min-prob 0.7 -k WBC -k Platelets
               vision predict Samples/bccd/JPEGImages -o predictions.jsonl -d annotated/
-              vision checkpoint download fasterrcnn_mobilenet_v3_large_320_fpn
-              vision predict Samples/photos/ -o coco.jsonl -d annotated-coco/ \\
-                  --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn
+              vision predict Samples/photos/ --checkpoint fast -d annotated-coco/
             """,
         version: VisionVersion.current,
         // One file per subcommand in Sources/vision/.
@@ -27,6 +26,7 @@ struct Vision: ParsableCommand {
             CheckpointCommand.self,
             EvalCommand.self,
             DatasetCommand.self,
+            ServeCommand.self,
         ])
 
     static func main() {

@@ -24,7 +24,11 @@ What the data exercises:
     pycocotools' stable mergesort order (image id, then file order) decides;
   - the main fixture is crowd-free (iscrowd = 0 everywhere); a second, smaller
     one (gt_crowd.json, predictions_crowd.jsonl, expected_crowd.json: 16
-    images, 15% of GT iscrowd = 1) exercises crowd matching and ignoring.
+    images, 15% of GT iscrowd = 1) exercises crowd matching and ignoring;
+  - a third (gt_border.json, ...: 24 images) has GT boxes as annotation tools
+    and converters leave them: ~25% pass an image border (by 1..60 px, so some
+    lie within and some beyond the readers' clipping tolerance) and ~8% have
+    zero width or height. pycocotools scores every one of them as written.
 GT coordinates are integers so x + w and x2 - x1 are exact in float64.
 """
 import json
@@ -67,9 +71,30 @@ def jitter(box, rng, amount):
 def main():
     make("", seed=20240611, num_images=40, crowd_prob=0.0)
     make("_crowd", seed=99, num_images=16, crowd_prob=0.15)
+    make("_border", seed=31, num_images=24, crowd_prob=0.0, unruly=True)
 
 
-def make(suffix, seed, num_images, crowd_prob):
+def unruly_box(box, rng):
+    """`box` (xywh) moved past a border, or flattened to zero area, or as it was.
+    Draws from `rng` only for the _border fixture."""
+    x, y, w, h = box
+    u = rng.uniform()
+    if u < 0.08:
+        return [x, y, 0, h] if rng.uniform() < 0.5 else [x, y, w, 0]
+    if u < 0.33:
+        past = int(rng.integers(1, 61))
+        side = int(rng.integers(0, 4))
+        if side == 0:
+            return [-past, y, x + w + past, h]          # left edge at -past
+        if side == 1:
+            return [x, -past, w, y + h + past]          # top edge at -past
+        if side == 2:
+            return [x, y, W - x + past, h]              # right edge at W + past
+        return [x, y, w, H - y + past]                  # bottom edge at H + past
+    return box
+
+
+def make(suffix, seed, num_images, crowd_prob, unruly=False):
     rng = np.random.default_rng(seed)
     pyrng = random.Random(seed)
     os.makedirs(OUT, exist_ok=True)
@@ -89,6 +114,8 @@ def make(suffix, seed, num_images, crowd_prob):
         if img_id not in no_gt:
             for _ in range(int(rng.integers(1, 13))):
                 box = rand_box(rng)
+                if unruly:
+                    box = unruly_box(box, rng)
                 cat = int(rng.choice(gt_cats))
                 area = round(box[2] * box[3] * float(rng.uniform(0.6, 1.0)), 1)
                 crowd = int(rng.uniform() < crowd_prob)

@@ -1,6 +1,7 @@
 // Runs the built `vision` executable as a subprocess: where to find it, the
 // committed fixtures, scratch folders, and a nested tree of test images.
 
+import Crypto
 import Foundation
 import XCTest
 
@@ -86,6 +87,9 @@ enum CLI {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Lower-case hex SHA-256 of `data` (swift-crypto), as the store's checksums are written.
+    static func sha256Hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     /// Parses JSON Lines output: "file" to the whole object.
     static func records(_ text: String) throws -> [(file: String, object: [String: Any])] {

@@ -1,5 +1,5 @@
 // `vision checkpoint download|convert|info|list` end to end, downloads served by
-// a loopback HTTP server; the SHA-256 that verifies downloads; and lossless
+// a loopback HTTP server; and lossless
 // conversion of vision's own models (class names, config, F16) through .pth.
 
 import Foundation
@@ -12,26 +12,6 @@ final class CheckpointCLITests: XCTestCase {
 
     override func setUpWithError() throws { scratch = try CLI.temporaryDirectory("checkpoint") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-    func testSHA256KnownVectors() {
-        let vectors: [(String, String)] = [
-            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ]
-        for (text, expected) in vectors { XCTAssertEqual(SHA256.hex(SHA256.hash(Array(text.utf8))), expected, "'\(text)'") }
-        // One million 'a', fed in uneven chunks through both update paths.
-        var hasher = SHA256()
-        var fed = 0, step = 1
-        while fed < 1_000_000 {
-            let n = min(step, 1_000_000 - fed)
-            if step % 2 == 0 { hasher.update(Data(repeating: 0x61, count: n)) } else { hasher.update([UInt8](repeating: 0x61, count: n)) }
-            fed += n
-            step = step * 3 % 997 + 1
-        }
-        XCTAssertEqual(SHA256.hex(hasher.finalize()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
 
     /// A Models folder whose 320 definition points at the loopback server.
     func modelsFolder(url: URL, sha256Prefix: String) throws -> URL {
@@ -47,7 +27,7 @@ final class CheckpointCLITests: XCTestCase {
 
     func testDownloadVerifiesChecksumAndIsUsableByName() throws {
         let body = try Data(contentsOf: CLI.fixtureCheckpoint)
-        let prefix = String(SHA256.hex(SHA256.hash(body)).prefix(8))
+        let prefix = String(CLI.sha256Hex(body).prefix(8))
         let fileName = "/\(CLI.fixtureModelName)-\(prefix).pth"
         let server = try LocalHTTPServer(files: [fileName: body])
         defer { server.stop() }

@@ -116,4 +116,24 @@ final class DatasetEvalCLITests: XCTestCase {
         print("AP50 of thresholded vs full predictions: \(ap50)")
         XCTAssertLessThan(try XCTUnwrap(ap50["0.5"]), try XCTUnwrap(ap50["0"]))  // what the warning is about
     }
+    /// `vision eval` scores ground truth as written: on the fixture whose boxes pass the
+    /// border or have no area, its metrics.json equals pycocotools' (generate_eval.py).
+    func testEvalScoresBoxesPastTheBorderAsPycocotools() throws {
+        let scratch = try CLI.temporaryDirectory("eval-border")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let fixtures = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/eval")
+        let output = scratch.appendingPathComponent("metrics.json")
+        let result = try CLI.run(["eval", "--predictions", fixtures.appendingPathComponent("predictions_border.jsonl").path,
+                                  "--dataset", fixtures.appendingPathComponent("gt_border.json").path, "--output", output.path],
+                                 environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("scored as written, as pycocotools does"), result.stderr)
+        let metrics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let expected = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: fixtures.appendingPathComponent("expected_border.json"))) as? [String: Any])
+        let stats = try XCTUnwrap(expected["stats"] as? [Double])
+        for (i, key) in ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100"].enumerated() {
+            XCTAssertEqual(try XCTUnwrap(metrics[key] as? Double), stats[i], accuracy: 1e-4, key)
+        }
+    }
 }

@@ -121,7 +121,7 @@ final class DocumentedExamplesTests: XCTestCase {
             try fm.copyItem(at: repoModels.appendingPathComponent(name), to: models.appendingPathComponent(name))
         }
         let body = try Data(contentsOf: CLI.fixtureCheckpoint)
-        let prefix = String(SHA256.hex(SHA256.hash(body)).prefix(8))
+        let prefix = String(CLI.sha256Hex(body).prefix(8))
         let fileName = "/\(CLI.fixtureModelName)-\(prefix).pth"
         let server = try LocalHTTPServer(files: [fileName: body])
         defer { server.stop() }

@@ -12,6 +12,10 @@ final class LocalHTTPServer: @unchecked Sendable {
     private let socketFD: Int32
     private let files: [String: Data]
     private let stopped = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var connections = 0
+    /// Connections accepted so far.
+    var requestCount: Int { lock.lock(); defer { lock.unlock() }; return connections }
 
     /// files: URL path ("/name.pth") to body.
     init(files: [String: Data]) throws {
@@ -36,6 +40,7 @@ final class LocalHTTPServer: @unchecked Sendable {
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { break }
+                lock.lock(); connections += 1; lock.unlock()
                 serve(client)
                 close(client)
             }

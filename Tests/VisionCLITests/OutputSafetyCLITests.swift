@@ -31,7 +31,7 @@ final class OutputSafetyCLITests: XCTestCase {
 
     func checksums(_ files: [String], in work: URL) throws -> [String: String] {
         var out: [String: String] = [:]
-        for file in files { out[file] = SHA256.hex(SHA256.hash(try Data(contentsOf: work.appendingPathComponent(file)))) }
+        for file in files { out[file] = CLI.sha256Hex(try Data(contentsOf: work.appendingPathComponent(file))) }
         return out
     }
 

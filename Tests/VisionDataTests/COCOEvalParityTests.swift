@@ -18,11 +18,13 @@ final class COCOEvalParityTests: XCTestCase {
     }
 
     /// suffix "" is the crowd-free fixture, "_crowd" the one with iscrowd GT.
-    func load(_ suffix: String = "") throws -> (Expected, DetectionDataset, MatchedPredictions) {
+    /// "_border" has boxes past the image border and zero-area boxes: read as written
+    /// (`.asGiven`, what eval does), they are problems but every one is scored.
+    func load(_ suffix: String = "", boxes: BoxPolicy = .asGiven) throws -> (Expected, DetectionDataset, MatchedPredictions) {
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.eval("expected\(suffix).json")))
         // The fixture has no pixels: scoring saved predictions does not need them.
-        let dataset = try DetectionDataset.load(from: Fixtures.eval("gt\(suffix).json"), requireImages: false)
-        XCTAssertTrue(dataset.problems.isEmpty, "\(dataset.problems)")
+        let dataset = try DetectionDataset.load(from: Fixtures.eval("gt\(suffix).json"), requireImages: false, boxes: boxes)
+        if suffix != "_border" { XCTAssertTrue(dataset.problems.isEmpty, "\(dataset.problems)") }
         let lines = try PredictionFile.read(Fixtures.eval("predictions\(suffix).jsonl"))
         let matched = PredictionFile.match(lines, records: try dataset.records(split: "gt\(suffix)"), classes: dataset.classes)
         XCTAssertEqual(matched.images.count, expected.num_images)
@@ -48,6 +50,30 @@ final class COCOEvalParityTests: XCTestCase {
         let crowd = try dataset.records(split: "gt_crowd").reduce(0) { $0 + $1.isCrowd.filter { $0 }.count }
         XCTAssertEqual(crowd, 8)
         try compareWithPycocotools("_crowd")
+    }
+
+    /// Ground truth as annotation tools leave it: 33 of 127 boxes pass a border (some
+    /// within the readers' clipping tolerance, some beyond) and 10 have zero area.
+    /// Evaluation counts each as pycocotools does; the training reading would not.
+    func testMatchesPycocotoolsWithBoxesPastTheBorderAndWithoutArea() throws {
+        let (_, asGiven, _) = try load("_border")
+        let kinds = Dictionary(grouping: asGiven.problems, by: \.kind).mapValues(\.count)
+        print("_border problems, scored as written: \(kinds)")
+        XCTAssertEqual(kinds[.zeroAreaBox], 10)
+        XCTAssertEqual((kinds[.boxClipped] ?? 0) + (kinds[.boxOutOfBounds] ?? 0), 33)
+        XCTAssertGreaterThan(kinds[.boxOutOfBounds] ?? 0, 0)
+        try compareWithPycocotools("_border")
+
+        // The training reading clips or drops those boxes, and then cannot agree.
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.eval("expected_border.json")))
+        let fitted = try DetectionDataset.load(from: Fixtures.eval("gt_border.json"), requireImages: false, boxes: .fitToImage)
+        let lines = try PredictionFile.read(Fixtures.eval("predictions_border.jsonl"))
+        let matched = PredictionFile.match(lines, records: try fitted.records(split: "gt_border"), classes: fitted.classes)
+        let kept = matched.images.reduce(0) { $0 + $1.groundTruth.boxes.count }
+        XCTAssertEqual(kept, expected.num_gt - kinds[.zeroAreaBox]! - kinds[.boxOutOfBounds]!, "clipped boxes are kept, the rest dropped")
+        let ap50 = DetectionMetrics.evaluate(matched.images, classes: fitted.classes).metrics.AP50
+        print("_border AP50: training reading \(ap50), pycocotools \(expected.stats[1])")
+        XCTAssertGreaterThan(abs(ap50 - expected.stats[1]), 1e-3)
     }
 
     func compareWithPycocotools(_ suffix: String) throws {

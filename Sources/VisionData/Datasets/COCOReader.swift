@@ -27,7 +27,7 @@ enum COCOReader {
 
     /// `imageDirectory`, when given, holds every split's images (`--images`);
     /// else they are looked for beside the JSON (see imageDirectories).
-    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool,
+    static func load(root: URL, files: [(split: String, file: URL)], reading: DatasetReading,
                      imageDirectory: URL? = nil) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         var parsed: [(split: String, file: URL, json: [String: Any])] = []
@@ -54,7 +54,7 @@ enum COCOReader {
         let classes = categories.map(\.name)
         let nameByCategory = Dictionary(categories.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
 
-        let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
+        let assembly = RecordAssembly(classes: classes, reading: reading)
         var splits: [(name: String, records: [DetectionRecord])] = []
         for (split, file, json) in parsed {
             let imageDirs = imageDirectory.map { [$0] } ?? imageDirectories(annotationFile: file, root: root, split: split,

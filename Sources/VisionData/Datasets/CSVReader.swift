@@ -39,7 +39,7 @@ enum CSVReader {
     }
 
     /// `imageDirectory`, when given, holds every split's images (`--images`).
-    static func load(root: URL, files: [(split: String, file: URL)], requireImages: Bool,
+    static func load(root: URL, files: [(split: String, file: URL)], reading: DatasetReading,
                      imageDirectory: URL? = nil) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         var parsedSplits: [(split: String, raws: [RawImage])] = []
@@ -102,7 +102,7 @@ enum CSVReader {
             parsedSplits.append((split, order.map { raws[$0]! }))
         }
         let classes = Set(parsedSplits.flatMap { $0.raws.flatMap { $0.objects.map(\.className) } }).sorted()
-        let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
+        let assembly = RecordAssembly(classes: classes, reading: reading)
         let splits = parsedSplits.map { split in
             (name: split.split, records: split.raws.enumerated().compactMap { i, raw -> DetectionRecord? in
                 var numbered = raw

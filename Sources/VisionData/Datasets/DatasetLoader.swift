@@ -15,36 +15,37 @@ extension DetectionDataset {
     /// `notes` says so and how to read the XMLs instead.
     /// With `requireImages`, records whose image file is missing are skipped
     /// (and reported); without, they are kept (scoring saved predictions needs no pixels).
-    public static func load(from url: URL, requireImages: Bool = true) throws -> DetectionDataset {
+    public static func load(from url: URL, requireImages: Bool = true, boxes: BoxPolicy = .fitToImage) throws -> DetectionDataset {
+        let reading = DatasetReading(requireImages: requireImages, boxes: boxes)
         let url = url.standardizedFileURL
         guard FileManager.default.fileExists(atPath: url.path) else { throw DatasetError.notFound(url.path) }
         if !isDirectory(url) {
             let parent = url.deletingLastPathComponent()
             switch url.pathExtension.lowercased() {
             case "json":
-                return try COCOReader.load(root: parent, files: [(COCOReader.splitName(of: url), url)], requireImages: requireImages)
+                return try COCOReader.load(root: parent, files: [(COCOReader.splitName(of: url), url)], reading: reading)
             case "csv":
-                return try CSVReader.load(root: parent, files: [(CSVReader.splitName(of: url), url)], requireImages: requireImages)
+                return try CSVReader.load(root: parent, files: [(CSVReader.splitName(of: url), url)], reading: reading)
             case "yaml", "yml":
-                return try YOLOReader.load(root: parent, yaml: url, requireImages: requireImages)
+                return try YOLOReader.load(root: parent, yaml: url, reading: reading)
             default:
                 throw DatasetError.unrecognizedLayout(url.path, reason: "a file must be .json (COCO), .csv or .yaml (YOLO)")
             }
         }
         if let voc = VOCReader.layout(of: url) {
             let csvFiles = CSVReader.csvFiles(in: url)
-            if voc.hasSplitLists || csvFiles.isEmpty { return try VOCReader.load(voc, requireImages: requireImages) }
-            var dataset = try CSVReader.load(root: url, files: csvFiles, requireImages: requireImages)
+            if voc.hasSplitLists || csvFiles.isEmpty { return try VOCReader.load(voc, reading: reading) }
+            var dataset = try CSVReader.load(root: url, files: csvFiles, reading: reading)
             dataset.notes.append("read from the CSV files, which name the splits; the Pascal VOC XMLs in \(voc.annotations.path) "
                 + "(no ImageSets/Main split lists) were not read: read them with --images \(voc.imageDirectories[0].path) "
                 + "--annotations \(voc.annotations.path)")
             return dataset
         }
         let cocoFiles = COCOReader.annotationFiles(in: url)
-        if !cocoFiles.isEmpty { return try COCOReader.load(root: url, files: cocoFiles, requireImages: requireImages) }
-        if YOLOReader.looksLikeYOLO(url) { return try YOLOReader.load(root: url, yaml: nil, requireImages: requireImages) }
+        if !cocoFiles.isEmpty { return try COCOReader.load(root: url, files: cocoFiles, reading: reading) }
+        if YOLOReader.looksLikeYOLO(url) { return try YOLOReader.load(root: url, yaml: nil, reading: reading) }
         let csvFiles = CSVReader.csvFiles(in: url)
-        if !csvFiles.isEmpty { return try CSVReader.load(root: url, files: csvFiles, requireImages: requireImages) }
+        if !csvFiles.isEmpty { return try CSVReader.load(root: url, files: csvFiles, reading: reading) }
         throw DatasetError.unrecognizedLayout(url.path, reason: "no Annotations/ or annotations/ of .xml files, annotations/*.json, "
             + "images/+labels/ or .csv files; name the parts with --images DIR --annotations PATH")
     }
@@ -58,7 +59,9 @@ extension DetectionDataset {
     ///   classes.txt or obj.names in that folder or the one above, or data.yaml there).
     /// Image names in the annotations are looked up in `images` only (VOC also
     /// follows an existing <path>).
-    public static func load(images: URL, annotations: URL, requireImages: Bool = true) throws -> DetectionDataset {
+    public static func load(images: URL, annotations: URL, requireImages: Bool = true,
+                            boxes: BoxPolicy = .fitToImage) throws -> DetectionDataset {
+        let reading = DatasetReading(requireImages: requireImages, boxes: boxes)
         let (images, annotations) = (images.standardizedFileURL, annotations.standardizedFileURL)
         for path in [images, annotations] where !FileManager.default.fileExists(atPath: path.path) {
             throw DatasetError.notFound(path.path)
@@ -71,10 +74,10 @@ extension DetectionDataset {
             switch annotations.pathExtension.lowercased() {
             case "json":
                 return try COCOReader.load(root: parent, files: [(COCOReader.splitName(of: annotations), annotations)],
-                                           requireImages: requireImages, imageDirectory: images)
+                                           reading: reading, imageDirectory: images)
             case "csv":
                 return try CSVReader.load(root: parent, files: [(CSVReader.splitName(of: annotations), annotations)],
-                                          requireImages: requireImages, imageDirectory: images)
+                                          reading: reading, imageDirectory: images)
             default:
                 throw DatasetError.unrecognizedLayout(annotations.path, reason: "an annotations file must be .json (COCO) or .csv; "
                     + "Pascal VOC and YOLO annotations are folders")
@@ -84,17 +87,17 @@ extension DetectionDataset {
         func named(_ ext: String) -> [URL] { files.filter { $0.pathExtension.lowercased() == ext } }
         if VOCReader.holdsXML(annotations) {
             return try VOCReader.load(VOCLayout(annotations: annotations, imageDirectories: [images], root: parent),
-                                      requireImages: requireImages)
+                                      reading: reading)
         }
         if !named("json").isEmpty {
             let split = named("json").map { (COCOReader.splitName(of: $0), $0) }.sorted { DetectionDataset.splitOrder($0.0, $1.0) }
-            return try COCOReader.load(root: parent, files: split, requireImages: requireImages, imageDirectory: images)
+            return try COCOReader.load(root: parent, files: split, reading: reading, imageDirectory: images)
         }
         if !named("csv").isEmpty {
             let split = named("csv").map { (CSVReader.splitName(of: $0), $0) }.sorted { DetectionDataset.splitOrder($0.0, $1.0) }
-            return try CSVReader.load(root: parent, files: split, requireImages: requireImages, imageDirectory: images)
+            return try CSVReader.load(root: parent, files: split, reading: reading, imageDirectory: images)
         }
-        if !named("txt").isEmpty { return try YOLOReader.load(images: images, labels: annotations, requireImages: requireImages) }
+        if !named("txt").isEmpty { return try YOLOReader.load(images: images, labels: annotations, reading: reading) }
         throw DatasetError.unrecognizedLayout(annotations.path, reason: "no .xml (Pascal VOC), .json (COCO), .csv or .txt (YOLO) "
             + "annotation files in the folder")
     }

@@ -30,6 +30,24 @@ struct RawImage {
     var unusableObjects = 0
 }
 
+/// What a reader does with a box that passes the image border or has no area.
+public enum BoxPolicy: Sendable, Equatable {
+    /// For training: clipped to the image within a small tolerance (reported past
+    /// one pixel), dropped beyond it or when degenerate (reported, counted in the
+    /// record's droppedObjects).
+    case fitToImage
+    /// For evaluation: every finite box is kept exactly as written, as pycocotools
+    /// counts it (a zero-area box is a ground truth no detection can match); the
+    /// same problems are still reported.
+    case asGiven
+}
+
+/// How a dataset is read: whether records need their image file, and the box policy.
+struct DatasetReading: Sendable {
+    var requireImages: Bool
+    var boxes: BoxPolicy
+}
+
 struct RecordAssembly {
     /// A box may pass an image border by this many pixels and be clipped without
     /// a report: the 1-based VOC convention puts edges at `width` or a pixel beyond.
@@ -42,11 +60,13 @@ struct RecordAssembly {
 
     let classes: [String]
     let requireImages: Bool
+    let boxPolicy: BoxPolicy
     private let labelByName: [String: Int]
 
-    init(classes: [String], requireImages: Bool) {
+    init(classes: [String], reading: DatasetReading) {
         self.classes = classes
-        self.requireImages = requireImages
+        self.requireImages = reading.requireImages
+        self.boxPolicy = reading.boxes
         var labels: [String: Int] = [:]
         for (i, name) in classes.enumerated() where labels[name] == nil { labels[name] = i + 1 }
         self.labelByName = labels
@@ -90,9 +110,15 @@ struct RecordAssembly {
                 continue
             }
             let fitted = Self.fit(object.box, width: width, height: height)
+            let keptAsGiven = boxPolicy == .asGiven && fitted.problem?.kind != .unparsable
             if let problem = fitted.problem {
                 problems.append(DatasetProblem(file: raw.annotationFile, kind: problem.kind,
-                                               reason: "\(object.location) (\(object.className)): \(problem.reason)"))
+                                               reason: "\(object.location) (\(object.className)): \(problem.reason)"
+                                                   + (keptAsGiven ? "; scored as written" : "")))
+            }
+            if keptAsGiven {
+                record.append(box: object.box, label: label, area: object.area, difficult: object.difficult, isCrowd: object.isCrowd)
+                continue
             }
             guard let box = fitted.box else {
                 record.droppedObjects += 1

@@ -35,14 +35,14 @@ enum VOCReader {
         listDirectory(folder).contains { $0.pathExtension == "xml" }
     }
 
-    static func load(root: URL, requireImages: Bool) throws -> DetectionDataset {
+    static func load(root: URL, reading: DatasetReading) throws -> DetectionDataset {
         guard let layout = layout(of: root) else {
             throw DatasetError.unrecognizedLayout(root.path, reason: "no Annotations/ or annotations/ folder of .xml files")
         }
-        return try load(layout, requireImages: requireImages)
+        return try load(layout, reading: reading)
     }
 
-    static func load(_ layout: VOCLayout, requireImages: Bool) throws -> DetectionDataset {
+    static func load(_ layout: VOCLayout, reading: DatasetReading) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
         let splitIDs = try splitLists(layout)
         // Every annotation named by some split (or all of them when there are no split files), parsed once.
@@ -88,7 +88,7 @@ enum VOCReader {
 
         // VOC's class list is alphabetical; the names found, sorted, give the same order.
         let classes = Set(raws.values.flatMap { $0.objects.map(\.className) }).sorted()
-        let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
+        let assembly = RecordAssembly(classes: classes, reading: reading)
         var records: [String: DetectionRecord] = [:]
         for id in ids {
             guard let raw = raws[id] else { continue }

@@ -28,14 +28,14 @@ enum YOLOReader {
             .sorted { DetectionDataset.splitOrder($0.0, $1.0) }
     }
 
-    static func load(root: URL, yaml: URL?, requireImages: Bool) throws -> DetectionDataset {
-        try load(root: root, classes: try classNames(root: root, yaml: yaml), folders: splitFolders(root), requireImages: requireImages)
+    static func load(root: URL, yaml: URL?, reading: DatasetReading) throws -> DetectionDataset {
+        try load(root: root, classes: try classNames(root: root, yaml: yaml), folders: splitFolders(root), reading: reading)
     }
 
     /// A labels folder (`--annotations`) with its images folder (`--images`): one
     /// split "all". Class names: classes.txt or obj.names in the labels folder or
     /// the folder above it, else data.yaml there.
-    static func load(images: URL, labels: URL, requireImages: Bool) throws -> DetectionDataset {
+    static func load(images: URL, labels: URL, reading: DatasetReading) throws -> DetectionDataset {
         let parent = labels.deletingLastPathComponent()
         let classes: [String]
         if let names = ["classes.txt", "obj.names"].lazy.compactMap({ classList(labels.appendingPathComponent($0)) }).first {
@@ -43,13 +43,13 @@ enum YOLOReader {
         } else {
             classes = try classNames(root: parent, yaml: nil)
         }
-        return try load(root: parent, classes: classes, folders: [("all", images, labels)], requireImages: requireImages)
+        return try load(root: parent, classes: classes, folders: [("all", images, labels)], reading: reading)
     }
 
     static func load(root: URL, classes: [String], folders: [(split: String, images: URL, labels: URL)],
-                     requireImages: Bool) throws -> DetectionDataset {
+                     reading: DatasetReading) throws -> DetectionDataset {
         var problems: [DatasetProblem] = []
-        let assembly = RecordAssembly(classes: classes, requireImages: requireImages)
+        let assembly = RecordAssembly(classes: classes, reading: reading)
         var splits: [(name: String, records: [DetectionRecord])] = []
         for (split, imageDir, labelDir) in folders {
             let imageFiles = listDirectory(imageDir).filter { imageExtensions.contains($0.pathExtension.lowercased()) }
