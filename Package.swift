@@ -33,6 +33,10 @@ let package = Package(
         .target(
             name: "CImageCodecs", path: "Sources/CImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        // FFmpeg (libavformat, libavcodec, libswscale) behind a small C layer: frames in as RGB, H.264/MP4 out.
+        .target(
+            name: "CVideoCodecs", path: "Sources/CVideoCodecs",
+            linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil")]),
         // Raw-pointer CPU kernels, each fast kernel beside its naive reference.
         .target(name: "VisionKernels", dependencies: ["COpenBLAS"], path: "Kernels/CPU", swiftSettings: kernelFlags),
         // Tensor type, the compute-backend protocol and the CPU backend.
@@ -43,6 +47,8 @@ let package = Package(
         .target(name: "VisionCheckpoint", dependencies: ["VisionCore"]),
         // Faster R-CNN: transform, backbones, FPN, RPN, RoI heads, post-processing.
         .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
+        // Video frames as RGBImage, annotated video out.
+        .target(name: "VisionVideo", dependencies: ["CVideoCodecs", "VisionImaging"]),
         // Datasets (Pascal VOC, COCO, CSV, YOLO) and evaluation (COCO AP, VOC07 mAP).
         .target(name: "VisionData", dependencies: ["VisionCore", "VisionImaging"]),
         // Charts (SVG, and PNG through VisionImaging) and self-contained HTML reports.
@@ -51,7 +57,7 @@ let package = Package(
         .target(name: "VisionTraining", dependencies: ["VisionDetection", "VisionData", "VisionPlot"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "vision",
-            dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionPlot",
+            dependencies: ["VisionDetection", "VisionData", "VisionTraining", "VisionPlot", "VisionVideo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
@@ -70,7 +76,8 @@ let package = Package(
         .testTarget(name: "VisionPlotTests", dependencies: ["VisionPlot"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),
         // Runs the built `vision` executable end to end (folders, errors, resume, shards, download).
-        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "VisionCLITests", dependencies: ["vision", "VisionDetection", "VisionVideo", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "VisionVideoTests", dependencies: ["VisionVideo"]),
     ],
     swiftLanguageModes: [.v5]
 )

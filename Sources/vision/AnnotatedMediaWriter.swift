@@ -1,5 +1,6 @@
 // -d/--save-media-to: a copy of each image with its boxes drawn (one colour per
-// class, "label prob" captions), at the input's relative path under the folder.
+// class, "label prob" captions), at the input's relative path under the folder
+// (videos: AnnotatedVideoWriter, to the destination planned here).
 // Every destination is planned before the first image, so OutputGuard can refuse
 // the run before anything is written.
 
@@ -17,25 +18,38 @@ final class AnnotatedMediaWriter {
     init(directory: String, inputs: [InputImage]) {
         self.directory = URL(fileURLWithPath: directory)
         var used: Set<String> = []
-        plan = inputs.map { input in (input, Self.destination(for: input.mediaPath, in: URL(fileURLWithPath: directory), used: &used)) }
+        plan = inputs.map { input in
+            (input, Self.destination(for: input.mediaPath, video: input.isVideo, in: URL(fileURLWithPath: directory), used: &used))
+        }
     }
 
     /// Draws `objects` on `image` and writes it; returns the file written.
     @discardableResult
     func write(_ image: RGBImage, objects: [DetectedObject], for input: InputImage) throws -> URL {
+        let url = try prepareDestination(for: input)
+        try Self.annotated(image, objects: objects).write(to: url, comment: OutputGuard.annotatedCopyMarker)
+        return url
+    }
+
+    /// `image` with `objects` drawn (boxes, one colour per class, "label prob").
+    static func annotated(_ image: RGBImage, objects: [DetectedObject]) -> RGBImage {
         var canvas = image
         let boxes = objects.map {
             DetectionBox(x1: $0.bbox[0], y1: $0.bbox[1], x2: $0.bbox[2], y2: $0.bbox[3],
                          label: $0.label, classId: $0.labelId, score: $0.prob)
         }
         drawDetections(on: &canvas, boxes: boxes)
+        return canvas
+    }
+
+    /// The planned destination of `input`, its folder created.
+    func prepareDestination(for input: InputImage) throws -> URL {
         let url = takeDestination(for: input)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
             throw PredictError.output(path: url.deletingLastPathComponent().path, reason: "cannot create folder (\(error.localizedDescription))")
         }
-        try canvas.write(to: url, comment: OutputGuard.annotatedCopyMarker)
         return url
     }
 
@@ -46,14 +60,16 @@ final class AnnotatedMediaWriter {
             return plan[index].url
         }
         var used = Set(plan.map(\.url.path))
-        return Self.destination(for: input.mediaPath, in: directory, used: &used)
+        return Self.destination(for: input.mediaPath, video: input.isVideo, in: directory, used: &used)
     }
 
     /// `relative` under `folder`, made unique with -2, -3, ... before the extension;
-    /// anything not .png/.jpg/.jpeg is written as JPEG under its own name plus .jpg.
-    static func destination(for relative: String, in folder: URL, used: inout Set<String>) -> URL {
+    /// an image not .png/.jpg/.jpeg is written as JPEG under its own name plus .jpg,
+    /// a video not .mp4 as MP4 under its own name plus .mp4.
+    static func destination(for relative: String, video: Bool = false, in folder: URL, used: inout Set<String>) -> URL {
         let ext = (relative as NSString).pathExtension.lowercased()
-        let written = ext == "png" || ext == "jpg" || ext == "jpeg" ? relative : relative + ".jpg"
+        let written = video ? (ext == "mp4" ? relative : relative + ".mp4")
+            : (ext == "png" || ext == "jpg" || ext == "jpeg" ? relative : relative + ".jpg")
         var candidate = written
         var n = 2
         while used.contains(folder.appendingPathComponent(candidate).path) {

@@ -4,7 +4,7 @@
 
 import Foundation
 
-/// One image to process.
+/// One image or video to process.
 struct InputImage: Sendable, Equatable {
     /// The path written in the output's "file": as given on the command line, or
     /// the folder argument joined with the path inside it.
@@ -12,19 +12,27 @@ struct InputImage: Sendable, Equatable {
     /// Where the annotated copy goes, relative to --save-media-to: the file name for
     /// a file argument, `<folder name>/<path inside the folder>` for a folder's images.
     let mediaPath: String
+
+    /// Decoded as a video (through FFmpeg) rather than as an image: decided by the
+    /// extension, for file arguments too (an image's content is sniffed, a video's is not).
+    var isVideo: Bool { InputWalker.videoExtensions.contains((file as NSString).pathExtension.lowercased()) }
 }
 
 struct InputList {
     var images: [InputImage] = []
-    /// Files met in folders that are not .jpg/.jpeg/.png (hidden files included).
+    /// Files met in folders that are neither images nor videos (hidden files included).
     var skippedFiles = 0
 }
 
 enum InputWalker {
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+    /// The containers FFmpeg reads that people keep camera and screen videos in.
+    static let videoExtensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v"]
 
-    static func isImageName(_ name: String) -> Bool {
-        !name.hasPrefix(".") && imageExtensions.contains((name as NSString).pathExtension.lowercased())
+    /// An image or a video, by extension (any case); hidden files are neither.
+    static func isMediaName(_ name: String) -> Bool {
+        let ext = (name as NSString).pathExtension.lowercased()
+        return !name.hasPrefix(".") && (imageExtensions.contains(ext) || videoExtensions.contains(ext))
     }
 
     /// Paths that do not exist, in argument order (each one an argument error).
@@ -32,8 +40,9 @@ enum InputWalker {
         paths.filter { !FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// A file argument is taken whatever its extension (the decoder sniffs the
-    /// content); a folder contributes its images in sorted order.
+    /// A file argument is taken whatever its extension (the image decoder sniffs
+    /// the content; video extensions go to the video decoder); a folder contributes
+    /// its images and videos in sorted order.
     static func collect(_ paths: [String]) -> InputList {
         var list = InputList()
         let fm = FileManager.default
@@ -71,7 +80,7 @@ enum InputWalker {
             guard fm.fileExists(atPath: full, isDirectory: &isDirectory) else { skipped += 1; continue }
             if isDirectory.boolValue {
                 if !name.hasPrefix(".") { walk(directory: full, relative: rel, into: &out, skipped: &skipped, visited: &visited) }
-            } else if isImageName(name) {
+            } else if isMediaName(name) {
                 out.append(rel)
             } else {
                 skipped += 1

@@ -4,6 +4,7 @@
 // that vision did not write unless the user says --overwrite.
 
 import Foundation
+import VisionVideo
 
 /// A file's identity on disk: two paths name the same file when these are equal.
 struct FileIdentity: Hashable {
@@ -20,8 +21,8 @@ struct FileIdentity: Hashable {
 }
 
 enum OutputGuard {
-    /// The text every annotated copy carries (JPEG COM marker, PNG tEXt chunk), so a
-    /// later run can tell its own earlier copies from the user's files.
+    /// The text every annotated copy carries (JPEG COM marker, PNG tEXt chunk, MP4
+    /// comment tag), so a later run can tell its own earlier copies from the user's files.
     static let annotatedCopyMarker = "vision predict: annotated copy"
 
     /// The identities of the input images that exist.
@@ -69,13 +70,17 @@ enum OutputGuard {
         }
     }
 
-    /// True when the file's first 64 KiB hold the annotated-copy marker (both formats
-    /// put it before the pixel data).
+    /// True when the file's first 64 KiB hold the annotated-copy marker (both image
+    /// formats put it before the pixel data, and so does a short MP4, its moov first),
+    /// or when the file is a video whose container comment tag is the marker (a long
+    /// MP4's tag can sit past 64 KiB, after the sample tables).
     static func isAnnotatedCopy(_ url: URL) -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: 64 * 1024) else { return false }
-        return head.range(of: Data(annotatedCopyMarker.utf8)) != nil
+        if head.range(of: Data(annotatedCopyMarker.utf8)) != nil { return true }
+        guard InputWalker.videoExtensions.contains(url.pathExtension.lowercased()) else { return false }
+        return (try? VideoReader(path: url.path))?.info.comment == annotatedCopyMarker
     }
 
     /// An empty file, or one whose first line is a JSON object with a "file" string.

@@ -1,6 +1,6 @@
-// `vision predict PATH...`: detections for images and folders as JSON Lines,
-// one line per image, written as soon as each image is done. Bad images are
-// reported and recorded as {"file", "error"} lines; the batch goes on.
+// `vision predict PATH...`: detections for images, videos and folders as JSON
+// Lines, one line per image or video frame, written as soon as each is done. Bad
+// files are reported and recorded as {"file", "error"} lines; the batch goes on.
 
 import ArgumentParser
 import Foundation
@@ -10,17 +10,27 @@ import VisionDetection
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Detect objects in images and folders; write JSON Lines.",
+        abstract: "Detect objects in images, videos and folders; write JSON Lines.",
         discussion: """
             Output: one JSON object per line and image, {"file": ..., "objects": [{"bbox": [x1, y1, x2, y2], \
             "label": ..., "label_id": ..., "prob": ...}]}, boxes in original-image pixels, objects by prob \
             descending; {"file": ..., "error": ...} for an image that could not be read.
 
-            Folders are walked recursively in sorted order: .jpg, .jpeg and .png files are taken (any case), \
-            other files are skipped and counted in the summary. Exit status 0 when at least one image was processed.
+            Videos (.mp4, .mov, .mkv, .avi, .webm, .m4v; decoded by FFmpeg): one line per processed frame, \
+            {"file": ..., "frame": N, "time": SECONDS, "objects": [...]}, frame counted from 0 in decode order, \
+            time from the frame's timestamp; a video that cannot be read, or ends early (truncated, corrupt), \
+            gets an error line after its decodable frames. With -d, an H.264 MP4 of the same size and frame rate.
+
+            Folders are walked recursively in sorted order: .jpg, .jpeg and .png files and the video types above \
+            are taken (any case), other files are skipped and counted in the summary. Exit status 0 when at least \
+            one image or video frame was processed.
+
+            Examples:
+              vision predict Samples/video/blood_smear.mp4 -d annotated-video/
+              vision predict Samples/video/ --every 4 -o video.jsonl
             """)
 
-    @Argument(help: ArgumentHelp("Images or folders of images.", valueName: "path"))
+    @Argument(help: ArgumentHelp("Images, videos, or folders of them.", valueName: "path"))
     var paths: [String] = []
 
     @Option(help: ArgumentHelp("A .pth or .safetensors file; a published model's name or alias (fast, accurate), downloaded on first use; or bccd, the shipped blood-cell model (the default).", valueName: "path|name"))
@@ -47,13 +57,16 @@ struct PredictCommand: ParsableCommand {
     var output: String?
 
     @Option(name: [.customShort("d"), .customLong("save-media-to")],
-            help: ArgumentHelp("Write a copy of each image with its boxes drawn into this folder, keeping the folder structure.", valueName: "dir"))
+            help: ArgumentHelp("Write a copy of each image (and video, as MP4) with its boxes drawn into this folder, keeping the folder structure.", valueName: "dir"))
     var saveMediaTo: String?
+
+    @Option(help: ArgumentHelp("Videos: process every Nth frame (0, N, 2N, ...); with -d every frame is still written, carrying the latest boxes.", valueName: "N"))
+    var every: Int = 1
 
     @Option(help: "Compute threads (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Skip images already in the --output file and append the rest.")
+    @Flag(help: "Skip images and video frames already in the --output file and append the rest.")
     var resume = false
 
     @Flag(help: "Replace an existing --output file or annotated copy that vision did not write (an input image is never replaced).")
@@ -73,6 +86,7 @@ struct PredictCommand: ParsableCommand {
         if !onlyClass.isEmpty && !ignoreClass.isEmpty {
             throw ValidationError("--only-class and --ignore-class cannot be used together")
         }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1, got \(every)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if resume && output == nil { throw ValidationError("--resume needs --output FILE (the file to resume)") }
         if let model, !ModelConfig.names.contains(model) {
@@ -94,7 +108,7 @@ struct PredictCommand: ParsableCommand {
 
         var resumeState = ResumeState()
         if resume, let output {
-            resumeState = try ResumeState.read(path: output)
+            resumeState = try ResumeState.read(path: output, keepObjects: saveMediaTo != nil)
             inputs.removeAll { resumeState.done.contains($0.file) }
         }
         // Nothing is written before every output path has been checked against the inputs.
@@ -106,13 +120,26 @@ struct PredictCommand: ParsableCommand {
         }
         let writer = try output.map { try JSONLinesWriter(path: $0, keepBytes: resumeState.keepBytes) } ?? JSONLinesWriter()
 
-        let progress = ProgressReporter(total: inputs.count, quiet: quiet)
+        let hasVideos = collected.images.contains(where: \.isVideo)
+        let progress = ProgressReporter(total: inputs.count, quiet: quiet, unit: hasVideos ? "files" : "images")
         if resumeState.droppedPartialLine { progress.message("resume: an incomplete last line of \(output ?? "") will be rewritten") }
-        let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil)
-        defer { queue.close() }
+        let frames = FrameSelection(every: every, done: resumeState.doneFrames, keepAllFrames: media != nil)
+        let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil, frames: frames)
+        let videos = VideoPrediction(writer: writer, media: media, progress: progress, recorded: resumeState.recordedObjects)
+        defer { queue.close(); videos.abandon() }
 
         var processed = 0, failed = 0
-        while let item = queue.take() {
+        while let next = queue.take() {
+            guard case let .image(item) = next else {
+                if case let .video(input, event) = next {
+                    try videos.handle(input, event) {
+                        detector.detect(prepared: $0, minProb: minProb, maxDetections: maxDetections, keepClass: keepClass ?? { _ in true })
+                    }
+                    if case .opened = event { continue }
+                    progress.update(done: processed + failed + videos.ended, frames: videos.frames)
+                }
+                continue
+            }
             switch item.result {
             case let .success(ready):
                 let objects = detector.detect(prepared: ready.prepared, minProb: minProb, maxDetections: maxDetections,
@@ -131,22 +158,26 @@ struct PredictCommand: ParsableCommand {
                 try writer.write(JSONLines.line(file: item.input.file, error: "\(error)"))
                 failed += 1
             }
-            progress.update(done: processed + failed)
+            progress.update(done: processed + failed + videos.ended, frames: videos.frames)
         }
         progress.finish()
 
-        var summary = "vision predict: \(processed) image\(processed == 1 ? "" : "s") processed, \(failed) failed"
+        var summary = "vision predict: \(processed) image\(processed == 1 ? "" : "s")"
+        if hasVideos { summary += " and \(videos.videos) video\(videos.videos == 1 ? "" : "s") (\(videos.frames) frame\(videos.frames == 1 ? "" : "s"))" }
+        summary += " processed, \(failed + videos.failed) failed"
         if collected.skippedFiles > 0 { summary += ", \(collected.skippedFiles) non-image file\(collected.skippedFiles == 1 ? "" : "s") skipped" }
         if let shard { summary += ", shard \(shard.index)/\(shard.count): \(selected) of \(collected.images.count) images" }
         if resume { summary += ", \(selected - inputs.count) already done" }
         summary += String(format: " in %.1f s", progress.elapsed)
         if processed + failed > 0 { summary += String(format: " (%.1f img/s)", Double(processed + failed) / max(progress.elapsed, 1e-9)) }
+        if videos.frames > 0 { summary += String(format: " (%.1f frames/s)", Double(videos.frames) / max(progress.elapsed, 1e-9)) }
         Standard.error(summary)
 
-        if processed == 0 {
-            if resume && inputs.isEmpty && selected > 0 { return }  // everything was done by an earlier run
-            throw PredictError.nothingProcessed(reason: collected.images.isEmpty ? "no .jpg, .jpeg or .png files found"
-                : (selected == 0 ? "the shard holds no image" : "every image failed"))
+        if processed == 0 && videos.frames == 0 {
+            // Everything was done by an earlier run (a finished video leaves no line to skip it by, only its frames).
+            if resume && failed + videos.failed == 0 && selected > 0 { return }
+            throw PredictError.nothingProcessed(reason: collected.images.isEmpty ? "no image or video files found"
+                : (selected == 0 ? "the shard holds no image" : (hasVideos ? "every image and video failed" : "every image failed")))
         }
     }
 }

@@ -15,19 +15,25 @@ final class ProgressReporter {
 
     let total: Int
     let mode: Mode
+    /// What `total` counts: "images", or "files" when videos are among them.
+    let unit: String
+    /// Video frames processed so far (shown with their rate when any).
+    private var frames = 0
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var lastLineCount = 0
     private var barVisible = false
 
-    init(total: Int, quiet: Bool) {
+    init(total: Int, quiet: Bool, unit: String = "images") {
         self.total = total
+        self.unit = unit
         mode = quiet ? .silent : (isatty(STDERR_FILENO) != 0 ? .bar : .lines)
     }
 
-    /// Called after each image with the number done so far (this run).
-    func update(done: Int) {
+    /// Called after each image or video frame with the numbers done so far (this run).
+    func update(done: Int, frames: Int = 0) {
         let now = Date()
+        self.frames = frames
         switch mode {
         case .silent:
             return
@@ -63,7 +69,8 @@ final class ProgressReporter {
     private func status(done: Int, now: Date) -> String {
         let seconds = now.timeIntervalSince(start)
         let rate = seconds > 0 ? Double(done) / seconds : 0
-        var text = "\(done)/\(total) images, " + String(format: "%.1f", rate) + " img/s"
+        var text = "\(done)/\(total) \(unit), " + String(format: "%.1f", rate) + " \(unit == "images" ? "img" : unit)/s"
+        if frames > 0 { text += ", \(frames) frames, " + String(format: "%.1f", seconds > 0 ? Double(frames) / seconds : 0) + " frames/s" }
         if done < total, rate > 0 { text += ", ETA " + ProgressReporter.duration(Double(total - done) / rate) }
         return text
     }
