@@ -6,7 +6,7 @@ import VisionDetection
 struct Vision: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vision",
-        abstract: "Object detection (Faster R-CNN, torchvision-compatible) on images and folders.",
+        abstract: "Object detection (Faster R-CNN, torchvision-compatible) on images, folders and videos.",
         discussion: """
             With no --checkpoint, predict uses the shipped blood-cell model (bccd: WBC, RBC, Platelets). \
             For everyday objects name a published COCO model or its alias, --checkpoint fast or \
