@@ -162,9 +162,10 @@ struct PredictCommand: ParsableCommand {
         }
         progress.finish()
 
-        var summary = "vision predict: \(processed) image\(processed == 1 ? "" : "s")"
-        if hasVideos { summary += " and \(videos.videos) video\(videos.videos == 1 ? "" : "s") (\(videos.frames) frame\(videos.frames == 1 ? "" : "s"))" }
-        summary += " processed, \(failed + videos.failed) failed"
+        var done: [String] = []
+        if processed > 0 || !hasVideos { done.append("\(processed) image\(processed == 1 ? "" : "s")") }
+        if hasVideos { done.append("\(videos.videos) video\(videos.videos == 1 ? "" : "s") (\(videos.frames) frame\(videos.frames == 1 ? "" : "s"))") }
+        var summary = "vision predict: " + done.joined(separator: " and ") + " processed, \(failed + videos.failed) failed"
         if collected.skippedFiles > 0 { summary += ", \(collected.skippedFiles) non-image file\(collected.skippedFiles == 1 ? "" : "s") skipped" }
         if let shard { summary += ", shard \(shard.index)/\(shard.count): \(selected) of \(collected.images.count) images" }
         if resume { summary += ", \(selected - inputs.count) already done" }
