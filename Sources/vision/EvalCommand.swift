@@ -52,8 +52,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Architecture, where the checkpoint's keys allow two.", valueName: "name"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the metrics as JSON here (an existing file only if an earlier eval wrote it, or with --overwrite).",
+                               valueName: "file"))
     var output: String?
+
+    @Flag(help: "Replace an existing --output file that is not an earlier eval's metrics.")
+    var overwrite = false
 
     @Option(help: ArgumentHelp("Also write report.html and PNGs (PR curves, confusion matrix, AP50 bars, worst images) "
                                + "into this folder: a new or empty one, or an earlier eval report's.", valueName: "dir"))
@@ -80,6 +84,18 @@ struct EvalCommand: ParsableCommand {
         try DatasetSource(path: dataset, images: images, annotations: annotations, pathOption: "--dataset PATH")
     }
 
+    /// --output never replaces a file this command did not write: an existing file must
+    /// hold an earlier eval's metrics (a JSON object with "AP50" and "per_class_AP50").
+    static func checkOutput(_ path: String, overwrite: Bool) throws {
+        guard FileManager.default.fileExists(atPath: path), !overwrite else { return }
+        let object = (try? Data(contentsOf: URL(fileURLWithPath: path)))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        guard let object, object["AP50"] != nil, object["per_class_AP50"] != nil else {
+            throw EvalError(message: "\(path) exists and is not metrics written by vision eval; refusing to overwrite it "
+                + "(choose another --output, or pass --overwrite)")
+        }
+    }
+
     func run() throws {
         // Saved predictions need no pixels; running the model does.
         let source = try source()
@@ -88,6 +104,7 @@ struct EvalCommand: ParsableCommand {
             ReportFolder(url: URL(fileURLWithPath: $0), generator: EvalReport.generator, isReportFile: EvalReport.isReportFile)
         }
         try reportFolder?.prepare()
+        if let output { try Self.checkOutput(output, overwrite: overwrite) }
         // Ground truth as written: every box pycocotools would count, border-passing and
         // zero-area ones included (training clips or drops them instead).
         let data = try source.load(requireImages: predictions == nil, boxes: .asGiven)

@@ -128,6 +128,19 @@ final class DatasetEvalCLITests: XCTestCase {
                                  environment: CLI.environment(home: scratch), scratch: scratch)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("scored as written, as pycocotools does"), result.stderr)
+        // Rerunning replaces its own metrics; a user's file is refused and left as it was.
+        let rerun = try CLI.run(["eval", "--predictions", fixtures.appendingPathComponent("predictions_border.jsonl").path,
+                                 "--dataset", fixtures.appendingPathComponent("gt_border.json").path, "--output", output.path],
+                                environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let notes = scratch.appendingPathComponent("notes.json")
+        try Data("{\"mine\": true}".utf8).write(to: notes)
+        let refused = try CLI.run(["eval", "--predictions", fixtures.appendingPathComponent("predictions_border.jsonl").path,
+                                   "--dataset", fixtures.appendingPathComponent("gt_border.json").path, "--output", notes.path],
+                                  environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("is not metrics written by vision eval"), refused.stderr)
+        XCTAssertEqual(try Data(contentsOf: notes), Data("{\"mine\": true}".utf8))
         let metrics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
         let expected = try XCTUnwrap(try JSONSerialization.jsonObject(
             with: Data(contentsOf: fixtures.appendingPathComponent("expected_border.json"))) as? [String: Any])
