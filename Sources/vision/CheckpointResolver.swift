@@ -16,8 +16,8 @@ enum CheckpointResolver {
         let url: URL
         /// The architecture the name implies (a store name decides the 320/800 MobileNet choice).
         let impliedModel: String?
-        /// True when no --checkpoint was given and the shipped model is used.
-        var isShippedDefault = false
+        /// True for the shipped model, taken by default or by its name (bccd).
+        var isShipped = false
     }
 
     /// Resolves `checkpoint`, downloading a published model that is not in the store
@@ -27,7 +27,7 @@ enum CheckpointResolver {
         guard let checkpoint, checkpoint != shippedName || fm.fileExists(atPath: checkpoint) else {
             let shipped = ModelStore.defaultCheckpoint()
             guard fm.fileExists(atPath: shipped.path) else { throw PredictError.noDefaultModel(searched: shipped.path) }
-            return Resolved(url: shipped, impliedModel: nil, isShippedDefault: checkpoint == nil)
+            return Resolved(url: shipped, impliedModel: nil, isShipped: true)
         }
         if fm.fileExists(atPath: checkpoint) { return Resolved(url: URL(fileURLWithPath: checkpoint), impliedModel: nil) }
         if let published = ModelStore.published(named: aliases[checkpoint] ?? checkpoint) {

@@ -87,7 +87,7 @@ struct DatasetInspect: ParsableCommand {
         if let folder, let config {
             let page = try DatasetReport(dataset: dataset, split: split, model: config, text: text).html()
             try folder.write(Data(page.utf8), to: "report.html")
-            FileHandle.standardError.write(Data("report: \(folder.url.appendingPathComponent("report.html").path)\n".utf8))
+            Standard.error("report: \(folder.url.appendingPathComponent("report.html").path)")
         }
     }
 }

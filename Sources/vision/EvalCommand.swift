@@ -110,7 +110,7 @@ struct EvalCommand: ParsableCommand {
         let data = try source.load(requireImages: predictions == nil, boxes: .asGiven)
         let splitName = try split ?? data.defaultEvaluationSplit()
         let records = try data.records(split: splitName)
-        for note in data.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for note in data.notes { Standard.error("note: \(note)") }
         if !data.problems.isEmpty {
             let asWritten = data.problems.filter { [.boxClipped, .boxOutOfBounds, .zeroAreaBox].contains($0.kind) }.count
             warn("\(data.problems.count) dataset problem(s) (see `vision dataset inspect \(source.description)`)"
@@ -138,7 +138,7 @@ struct EvalCommand: ParsableCommand {
             let source = predictions.map { "predictions \($0)" } ?? "checkpoint \(checkpoint ?? "the default model")"
             try EvalReport(images: images, classes: data.classes, metrics: metrics, coco: coco,
                            summary: summary + "; " + source).write(to: reportFolder)
-            FileHandle.standardError.write(Data("report: \(reportFolder.url.appendingPathComponent("report.html").path)\n".utf8))
+            Standard.error("report: \(reportFolder.url.appendingPathComponent("report.html").path)")
         }
     }
 
@@ -211,5 +211,5 @@ struct EvalError: Error, CustomStringConvertible {
 }
 
 private func warn(_ message: String) {
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    Standard.error("warning: \(message)")
 }

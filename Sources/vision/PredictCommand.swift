@@ -98,7 +98,7 @@ struct PredictCommand: ParsableCommand {
         let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
         let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
                                     backend: CPUBackend(threads: threads))
-        if resolved.isShippedDefault && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
+        if resolved.isShipped && checkpoint == nil && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
         let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
 
         let collected = InputWalker.collect(paths)

@@ -96,10 +96,10 @@ struct TrainCommand: ParsableCommand {
         trainer.metrics.log(data.metrics(globalStep: trainer.progress.globalStep))
         let signals = StopSignals()
         signals.install()
-        FileHandle.standardError.write(Data("training \(trainer.model.config.name) on \(trainer.records.count) images, \(trainer.classes.count - 1) classes, \(trainer.iterationsPerEpoch) steps per epoch -> \(trainer.runDirectory.path)\n".utf8))
+        Standard.error("training \(trainer.model.config.name) on \(trainer.records.count) images, \(trainer.classes.count - 1) classes, \(trainer.iterationsPerEpoch) steps per epoch -> \(trainer.runDirectory.path)")
         switch try trainer.run(signals: signals) {
         case .finished:
-            FileHandle.standardError.write(Data("done: \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.modelFileName).path)\n".utf8))
+            Standard.error("done: \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.modelFileName).path)")
         case .stopped(let signal):
             throw ExitCode(128 + signal)
         case .interrupted:
@@ -132,7 +132,7 @@ struct TrainCommand: ParsableCommand {
         if state != nil, !net.parameters.initialized.isEmpty {
             let keys = net.parameters.initialized
             let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")
-            FileHandle.standardError.write(Data("initialised (not taken from \(source), \(config.numClasses) classes): \(list)\n".utf8))
+            Standard.error("initialised (not taken from \(source), \(config.numClasses) classes): \(list)")
         }
         let runDirectory = try claimRunFolder()
         do {
@@ -156,7 +156,7 @@ struct TrainCommand: ParsableCommand {
         }
         let chosen = try RunFolder.claimNextFree(base: Self.defaultOutput)
         if chosen != Self.defaultOutput {
-            FileHandle.standardError.write(Data("run folder: \(chosen) (\(Self.defaultOutput) holds a run; pass -o to choose)\n".utf8))
+            Standard.error("run folder: \(chosen) (\(Self.defaultOutput) holds a run; pass -o to choose)")
         }
         return URL(fileURLWithPath: chosen)
     }

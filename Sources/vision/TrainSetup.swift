@@ -34,7 +34,7 @@ extension TrainCommand {
         let (state, _) = try loadStateDict(from: resolved.url)
         let config = try architecture(of: state, source: resolved.url.path, impliedModel: resolved.impliedModel)
         if model == nil {
-            FileHandle.standardError.write(Data("architecture: \(config.name) (from \(checkpoint))\n".utf8))
+            Standard.error("architecture: \(config.name) (from \(checkpoint))")
         }
         return (config, state, resolved.url.path)
     }
@@ -127,7 +127,7 @@ extension TrainCommand {
         milestones.isEmpty ? "none" : milestones.map(String.init).joined(separator: ", ")
     }
 
-    func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    func note(_ line: String) { Standard.error(line) }
 
     /// The split's records, the class list and the validation split. With `classes` (a
     /// resumed run), the dataset's class names must be the same. Images that lost objects

@@ -33,8 +33,7 @@ struct ServedModels: Sendable {
             let resolved = try CheckpointResolver.resolve(checkpoint)
             let architecture = architectures.count > 1 ? architectures[index] : architectures.first
             let detector = try Detector(checkpoint: resolved.url, model: architecture ?? resolved.impliedModel, backend: backend)
-            let isShipped = resolved.url.standardizedFileURL.path == ModelStore.defaultCheckpoint().standardizedFileURL.path
-            let base = isShipped ? CheckpointResolver.shippedName
+            let base = resolved.isShipped ? CheckpointResolver.shippedName
                 : resolved.impliedModel ?? resolved.url.deletingPathExtension().lastPathComponent
             var name = base, suffix = 2
             while models.contains(where: { $0.name == name }) {
