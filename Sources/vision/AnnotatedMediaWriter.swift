@@ -9,17 +9,16 @@ import VisionDetection
 import VisionImaging
 
 final class AnnotatedMediaWriter {
-    let directory: URL
     /// Each input's destination, in input order; two inputs never share one.
     let plan: [(input: InputImage, url: URL)]
     /// Index of the first plan entry not yet written (inputs arrive in order).
     private var cursor = 0
 
     init(directory: String, inputs: [InputImage]) {
-        self.directory = URL(fileURLWithPath: directory)
+        let folder = URL(fileURLWithPath: directory)
         var used: Set<String> = []
         plan = inputs.map { input in
-            (input, Self.destination(for: input.mediaPath, video: input.isVideo, in: URL(fileURLWithPath: directory), used: &used))
+            (input, Self.destination(for: input.mediaPath, video: input.isVideo, in: folder, used: &used))
         }
     }
 
@@ -44,7 +43,7 @@ final class AnnotatedMediaWriter {
 
     /// The planned destination of `input`, its folder created.
     func prepareDestination(for input: InputImage) throws -> URL {
-        let url = takeDestination(for: input)
+        let url = try takeDestination(for: input)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
@@ -53,14 +52,14 @@ final class AnnotatedMediaWriter {
         return url
     }
 
-    /// The planned destination of `input` (the first unwritten entry for it).
-    private func takeDestination(for input: InputImage) -> URL {
-        if let index = plan[cursor...].firstIndex(where: { $0.input == input }) {
-            cursor = index + 1
-            return plan[index].url
+    /// The planned destination of `input` (the first unwritten entry for it). Only
+    /// planned destinations are written: they are the ones OutputGuard checked.
+    private func takeDestination(for input: InputImage) throws -> URL {
+        guard let index = plan[cursor...].firstIndex(where: { $0.input == input }) else {
+            throw PredictError.output(path: input.file, reason: "no annotated-copy destination was planned (and checked) for it")
         }
-        var used = Set(plan.map(\.url.path))
-        return Self.destination(for: input.mediaPath, video: input.isVideo, in: directory, used: &used)
+        cursor = index + 1
+        return plan[index].url
     }
 
     /// `relative` under `folder`, made unique with -2, -3, ... before the extension;
