@@ -1,15 +1,10 @@
 // Detection split in two stages so a batch runner can overlap them: `prepare`
 // (normalise + resize, pure CPU work on one image, safe on any thread) and
 // `detect(prepared:)` (backbone, RPN, RoI heads), which runs on the caller's thread.
-// `FasterRCNN.detect(_:)` is exactly `detect(prepared: images.map(inputTransform.prepare))`.
+// `DetectionModel.detect(_:)` is exactly `detect(prepared: images.map(inputTransform.prepare))`.
 
 import VisionCore
 import VisionImaging
-
-extension FasterRCNN {
-    /// The model's input transform (torchvision's GeneralizedRCNNTransform at inference).
-    public var inputTransform: DetectionTransform { transform }
-}
 
 extension Detector {
     /// Normalises and resizes one decoded image for `detect(prepared:)`.

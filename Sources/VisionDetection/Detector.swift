@@ -34,7 +34,7 @@ public final class Detector: @unchecked Sendable {
     public static let configMetadataKey = "vision.config"
     public static let classesMetadataKey = "vision.classes"
 
-    public let model: FasterRCNN
+    public let model: any DetectionModel
     /// Class names by class index; index 0 is the background.
     public let labels: [String]
     public let architecture: String
@@ -49,7 +49,7 @@ public final class Detector: @unchecked Sendable {
         let (state, format) = try loadStateDict(from: checkpoint)
         let config = try Detector.modelConfig(of: state, source: checkpoint.path, requested: requested,
                                               modelDirectory: modelDirectory)
-        self.model = try FasterRCNN(config: config, stateDict: state, source: checkpoint.path, backend: backend)
+        self.model = try DetectionModels.make(config: config, stateDict: state, source: checkpoint.path, backend: backend)
         self.architecture = config.name
         self.checkpoint = checkpoint
         self.format = format

@@ -117,7 +117,7 @@ struct TrainCommand: ParsableCommand {
         config.numClasses = data.classes.count
         var options = TrainingOptions.defaults(epochs: epochs ?? 20, batchSize: batchSize ?? 2)
         if let lr { options.learningRate = lr }
-        let layerRange = TrainableFasterRCNN.trainableBackboneLayerRange(config.backbone)
+        let layerRange = TrainableDetectionModels.trainableBackboneLayerRange(config.backbone)
         if let trainableLayers, !layerRange.contains(trainableLayers) {
             throw ValidationError("--trainable-layers must be in \(layerRange.lowerBound)...\(layerRange.upperBound) for \(config.name)")
         }
@@ -127,8 +127,8 @@ struct TrainCommand: ParsableCommand {
         (options.datasetPath, options.datasetImages) = dataSource.recorded
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName
-        let net = try TrainableFasterRCNN(config: config, stateDict: state, source: source,
-                                          trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
+        let net = try TrainableDetectionModels.make(config: config, stateDict: state, source: source,
+                                                    trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
         if state != nil, !net.parameters.initialized.isEmpty {
             let keys = net.parameters.initialized
             let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")

@@ -114,8 +114,8 @@ extension TrainCommand {
                                    split: split ?? options.trainingSplit, validationSplit: valSplit ?? options.validationSplit)
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName
-        let model = try TrainableFasterRCNN(config: loaded.config, stateDict: loaded.state, source: checkpointURL.path,
-                                            trainableBackboneLayers: options.trainableBackboneLayers)
+        let model = try TrainableDetectionModels.make(config: loaded.config, stateDict: loaded.state, source: checkpointURL.path,
+                                                      trainableBackboneLayers: options.trainableBackboneLayers)
         let trainer = try Trainer(model: model, classes: loaded.classes, records: data.report.records,
                                   options: options, runDirectory: run, resume: loaded)
         trainer.validation = data.validation

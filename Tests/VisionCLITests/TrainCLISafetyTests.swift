@@ -11,6 +11,7 @@
 
 import Foundation
 import VisionCheckpoint
+import VisionCore
 import XCTest
 
 final class TrainCLISafetyTests: XCTestCase {
@@ -135,6 +136,35 @@ final class TrainCLISafetyTests: XCTestCase {
                                   "--max-size", "96", "-o", run.path], environment: env, scratch: scratch)
         XCTAssertEqual(result.status, 0, String(result.stderr.prefix(2000)))
         XCTAssertEqual(try architecture(of: run.appendingPathComponent("model.safetensors")), expected)
+    }
+
+    /// The training loader is the inference one: a tensor of the right element count but
+    /// another shape is refused (it used to load reshaped), and a key the model does not use
+    /// is reported, each by its full name, before any step is taken.
+    func testStartingCheckpointWithWrongShapeOrUnusedKeyIsRefused() throws {
+        let data = try makeDataset(images: [.good("a"), .good("b")])
+        let (state, _) = try loadStateDict(from: CLI.fixtureCheckpoint)
+        let key = "roi_heads.box_head.fc6.weight"
+        let original = try XCTUnwrap(state[key])
+        XCTAssertEqual(original.rank, 2)
+        XCTAssertNotEqual(original.shape[0], original.shape[1], "a transposed shape must differ for the test to mean anything")
+        let transposed = [original.shape[1], original.shape[0]]
+        var edited = StateDict(state.keys.map { ($0, $0 == key ? original.reshaped(transposed) : state[$0]!) }
+                               + [("roi_heads.box_head.fc8.weight", Tensor(shape: [2, 2], repeating: 1))])
+        edited.metadata = state.metadata
+        let file = scratch.appendingPathComponent("edited.safetensors")
+        try saveSafetensors(edited, to: file)
+        let run = scratch.appendingPathComponent("run")
+        let result = try CLI.run(["train", "--dataset", data.path, "--checkpoint", file.path, "--epochs", "1",
+                                  "--batch-size", "1", "--threads", "1", "--val-split", "none", "-o", run.path],
+                                 environment: env, scratch: scratch)
+        XCTAssertNotEqual(result.status, 0, "a wrong-shaped tensor was accepted: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains(file.path), result.stderr)
+        let shapes = "\(key): expected [\(original.shape.map(String.init).joined(separator: ", "))], found \(transposed)"
+        XCTAssertTrue(result.stderr.contains(shapes), "the key and both shapes are named: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains("unexpected keys") && result.stderr.contains("roi_heads.box_head.fc8.weight"),
+                      "the unused key is reported: \(result.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path))
     }
 
     // MARK: - Item 7: resuming and the schedule

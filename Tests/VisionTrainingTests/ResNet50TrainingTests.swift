@@ -22,7 +22,7 @@ final class ResNet50TrainingTests: XCTestCase {
 
     func testTrainableLayersFollowResnetFPNBackbone() throws {
         let (config, state) = try fixture()
-        XCTAssertEqual(TrainableFasterRCNN.trainableBackboneLayerRange(config.backbone), 0...5)
+        XCTAssertEqual(TrainableDetectionModels.trainableBackboneLayerRange(config.backbone), 0...5)
         // layers_to_train = ["layer4", "layer3", "layer2", "layer1", "conv1"][:K]
         let order = ["layer4", "layer3", "layer2", "layer1", "conv1"]
         for k in [0, 1, 3, 5] {

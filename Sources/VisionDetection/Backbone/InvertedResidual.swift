@@ -1,28 +1,36 @@
 import VisionCore
 
-// The MobileNet building block, shared by MobileNetV3LargeBody and MobileNetV2Body
-// (V2's blocks have no squeeze-excitation).
+// The MobileNet building blocks, shared by MobileNetV3LargeBody and MobileNetV2Body
+// (V2's blocks have no squeeze-excitation), defined once for every executor.
 
-/// Squeeze-excitation: mean over HxW -> 1x1 conv -> ReLU -> 1x1 conv -> Hardsigmoid -> scale.
-struct SqueezeExcitation {
-    let fc1: Conv, fc2: Conv
-    let backend: ComputeBackend
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        backend.scaleChannels(x, by: fc2(fc1(backend.globalAveragePool(x))))
+/// Squeeze-excitation: mean over HxW -> 1x1 conv + ReLU -> 1x1 conv + Hardsigmoid -> scale.
+struct SqueezeExcitation<E: LayerExecutor> {
+    let fc1: E.ConvLayer, fc2: E.ConvLayer
+
+    /// Keys `<prefix>.fc1.{weight,bias}`, `<prefix>.fc2.{weight,bias}`.
+    init(_ e: E, prefix: String, channels: Int, squeezed: Int) {
+        fc1 = e.makeConv(ConvSpec(conv: "\(prefix).fc1", inChannels: channels, outChannels: squeezed, kernel: 1,
+                                  bias: true, activation: .relu))
+        fc2 = e.makeConv(ConvSpec(conv: "\(prefix).fc2", inChannels: squeezed, outChannels: channels, kernel: 1,
+                                  bias: true, activation: .hardsigmoid))
+    }
+
+    func callAsFunction(_ x: E.Value, _ e: E) -> E.Value {
+        e.scaleChannels(x, by: e.conv(fc2, e.conv(fc1, e.globalAveragePool(x))))
     }
 }
 
 /// Inverted residual: [expand 1x1] -> depthwise kxk -> [SE] -> project 1x1 (+ input).
-/// Activations are fused into the convs; x [N, Cin, H, W] -> [N, Cout, H/stride, W/stride].
-struct InvertedResidualBlock {
-    let expand: Conv?, depthwise: Conv, se: SqueezeExcitation?, project: Conv
+/// Activations are those of the specs; x [N, Cin, H, W] -> [N, Cout, H/stride, W/stride].
+struct InvertedResidualBlock<E: LayerExecutor> {
+    let expand: E.ConvLayer?, depthwise: E.ConvLayer, se: SqueezeExcitation<E>?, project: E.ConvLayer
     let residual: Bool
-    let backend: ComputeBackend
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = expand.map { $0(x) } ?? x
-        y = depthwise(y)
-        if let se { y = se(y) }
-        y = project(y)
-        return residual ? backend.add(y, x, activation: .identity) : y
+
+    func callAsFunction(_ x: E.Value, _ e: E) -> E.Value {
+        var y = expand.map { e.conv($0, x) } ?? x
+        y = e.conv(depthwise, y)
+        if let se { y = se(y, e) }
+        y = e.conv(project, y)
+        return residual ? e.add(y, x, activation: .identity) : y
     }
 }

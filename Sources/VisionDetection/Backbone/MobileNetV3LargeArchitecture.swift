@@ -33,6 +33,13 @@ public enum MobileNetV3LargeArchitecture {
         .init(inChannels: 160, kernel: 5, expanded: 960, outChannels: 160, useSE: true, hardswish: true, stride: 1),
     ]
 
+    /// Indices into `features` whose outputs the FPN takes: the last block and the last conv.
+    public static let returnedModules = [13, 16]
+
+    /// torchvision's mobilenet_backbone stage_indices: the stem, every block with stride > 1,
+    /// the last conv: [0, 2, 4, 7, 13, 16].
+    public static let stageIndices: [Int] = [0] + settings.enumerated().filter { $0.element.stride > 1 }.map { $0.offset + 1 } + [16]
+
     /// torchvision's _make_divisible(v, 8).
     public static func makeDivisible(_ v: Double, _ divisor: Int = 8) -> Int {
         var newV = max(divisor, Int(v + Double(divisor) / 2) / divisor * divisor)

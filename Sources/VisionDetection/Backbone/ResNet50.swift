@@ -1,59 +1,48 @@
 import VisionCore
 
-/// torchvision's ResNet-50 body (stride on the 3x3 conv2), batch norms folded.
-/// Returns layer1..layer4 outputs: [N,256,H/4,W/4], [N,512,H/8,W/8],
-/// [N,1024,H/16,W/16], [N,2048,H/32,W/32].
-struct ResNet50Body {
-    /// One bottleneck: 1x1 reduce -> 3x3 (stride) -> 1x1 expand, + identity, ReLU.
+/// torchvision's ResNet-50 body (keys backbone.body.conv1 / bn1 / layer1..layer4, the
+/// stride on each first bottleneck's 3x3 conv2 as in ResNet v1.5), defined once for
+/// every executor. Widths and block counts come from the config, so the reduced-width
+/// test fixtures build with the same code as the real model.
+/// images [N, 3, H, W] -> layer1..layer4 outputs [N, 4w_i, H/4 .. H/32, W/4 .. W/32].
+struct ResNet50Body<E: LayerExecutor> {
+    /// 1x1 reduce -> 3x3 (stride) -> 1x1 expand, + identity (or the 1x1 downsample), ReLU.
     struct Bottleneck {
-        let conv1: Conv, conv2: Conv, conv3: Conv
-        let downsample: Conv?
-        let backend: ComputeBackend
-
-        func callAsFunction(_ x: Tensor) -> Tensor {
-            let identity = downsample.map { $0(x) } ?? x
-            let out = conv3(conv2(conv1(x)))
-            return backend.add(out, identity, activation: .relu)
-        }
+        let conv1: E.ConvLayer, conv2: E.ConvLayer, conv3: E.ConvLayer
+        let downsample: E.ConvLayer?
     }
 
-    /// Output channels of layer1..layer4 for a configuration (4x the bottleneck widths).
-    static func outChannels(_ config: ModelConfig) -> [Int] { config.resnetWidths.map { $0 * 4 } }
-
-    let stem: Conv
+    let executor: E
+    let stem: E.ConvLayer
     let layers: [[Bottleneck]]
-    let backend: ComputeBackend
 
-    /// `prefix` is "backbone.body". Widths and block counts come from the config
-    /// (torchvision's ResNet-50: stem 64, widths 64..512, blocks 3,4,6,3).
-    init(_ r: WeightReader, backend: ComputeBackend, prefix: String, config: ModelConfig) {
-        self.backend = backend
+    /// `prefix` is "backbone.body".
+    init(_ e: E, prefix: String, config: ModelConfig) {
+        executor = e
         let eps = config.batchNormEps
-        stem = Conv.load(r, backend: backend, conv: "\(prefix).conv1", bn: "\(prefix).bn1", bnEps: eps,
-                         inChannels: 3, outChannels: config.resnetStemChannels, kernel: 7, stride: 2, padding: 3,
-                         activation: .relu)
+        stem = e.makeConv(ConvSpec(conv: "\(prefix).conv1", batchNorm: "\(prefix).bn1", batchNormEps: eps, inChannels: 3,
+                                   outChannels: config.resnetStemChannels, kernel: 7, stride: 2, activation: .relu))
         var inChannels = config.resnetStemChannels
         var layers: [[Bottleneck]] = []
         for (layerIndex, blockCount) in config.resnetBlocks.enumerated() {
-            let width = config.resnetWidths[layerIndex]
-            let outChannels = width * 4
+            let width = config.resnetWidths[layerIndex], outChannels = width * 4
             var blocks: [Bottleneck] = []
             for b in 0..<blockCount {
-                let p = "\(prefix).layer\(layerIndex + 1).\(b)"
+                let q = "\(prefix).layer\(layerIndex + 1).\(b)"
                 let stride = (b == 0 && layerIndex > 0) ? 2 : 1
-                func conv(_ n: Int, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ act: Activation) -> Conv {
-                    Conv.load(r, backend: backend, conv: "\(p).conv\(n)", bn: "\(p).bn\(n)", bnEps: eps,
-                              inChannels: cin, outChannels: cout, kernel: k, stride: s, activation: act)
+                func conv(_ n: Int, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ act: Activation) -> E.ConvLayer {
+                    e.makeConv(ConvSpec(conv: "\(q).conv\(n)", batchNorm: "\(q).bn\(n)", batchNormEps: eps,
+                                        inChannels: cin, outChannels: cout, kernel: k, stride: s, activation: act))
                 }
+                // Made in torchvision's registration order: conv1, bn1, conv2, bn2, conv3, bn3, downsample.
+                let c1 = conv(1, inChannels, width, 1, 1, .relu)
+                let c2 = conv(2, width, width, 3, stride, .relu)
+                let c3 = conv(3, width, outChannels, 1, 1, .identity)
                 let downsample = b == 0
-                    ? Conv.load(r, backend: backend, conv: "\(p).downsample.0", bn: "\(p).downsample.1", bnEps: eps,
-                                inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride)
+                    ? e.makeConv(ConvSpec(conv: "\(q).downsample.0", batchNorm: "\(q).downsample.1", batchNormEps: eps,
+                                          inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride))
                     : nil
-                blocks.append(Bottleneck(
-                    conv1: conv(1, inChannels, width, 1, 1, .relu),
-                    conv2: conv(2, width, width, 3, stride, .relu),
-                    conv3: conv(3, width, outChannels, 1, 1, .identity),
-                    downsample: downsample, backend: backend))
+                blocks.append(Bottleneck(conv1: c1, conv2: c2, conv3: c3, downsample: downsample))
                 inChannels = outChannels
             }
             layers.append(blocks)
@@ -61,11 +50,16 @@ struct ResNet50Body {
         self.layers = layers
     }
 
-    func callAsFunction(_ image: Tensor) -> [Tensor] {
-        var x = backend.maxPool2d(stem(image), kernel: 3, stride: 2, padding: 1)
-        var outputs: [Tensor] = []
+    func callAsFunction(_ images: E.Value) -> [E.Value] {
+        let e = executor
+        var x = e.maxPool2d(e.conv(stem, images), kernel: 3, stride: 2, padding: 1)
+        var outputs: [E.Value] = []
         for blocks in layers {
-            for block in blocks { x = block(x) }
+            for b in blocks {
+                let identity = b.downsample.map { e.conv($0, x) } ?? x
+                let y = e.conv(b.conv3, e.conv(b.conv2, e.conv(b.conv1, x)))
+                x = e.add(y, identity, activation: .relu)
+            }
             outputs.append(x)
         }
         return outputs

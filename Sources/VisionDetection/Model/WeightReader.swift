@@ -5,7 +5,9 @@ import VisionCore
 /// records every key and shape the model asked for. `finish()` then runs
 /// VisionCheckpoint's `verifyWeights` over that list, so one error names every
 /// missing key, unused key and shape mismatch with its full key path, instead
-/// of failing on the first.
+/// of failing on the first. The one loader of every executor: inference asks for
+/// every tensor (`tensor`), training may initialise what a checkpoint lacks
+/// (`loadedTensor`, then `finish(allowingAbsent:)`).
 public final class WeightReader {
     private let stateDict: StateDict
     private let source: String
@@ -37,9 +39,22 @@ public final class WeightReader {
         return t
     }
 
-    /// Throws a `WeightVerificationError` naming every problem found.
-    public func finish() throws {
-        let (_, report) = verifyWeights(stateDict, expected: expected, aliases: aliases, ignoring: .batchNormCounters)
+    /// The tensor stored under `key` if it is there with exactly `shape`, else nil (the
+    /// caller initialises it; `finish` reports the absence unless it is allowed).
+    public func loadedTensor(_ key: String, shape: [Int]) -> Tensor? {
+        expected.append(ExpectedParameter(key, shape: shape))
+        guard let t = fileKeys[key].flatMap({ stateDict[$0] }), t.shape == shape else { return nil }
+        return t
+    }
+
+    /// Throws a `WeightVerificationError` naming every problem found: missing keys, keys
+    /// the model does not use, and tensors of another shape (even with the same element
+    /// count). Missing or mis-shaped keys for which `allowingAbsent` holds are not errors
+    /// (a training run re-initialises them, e.g. a predictor of another class count).
+    public func finish(allowingAbsent: (String) -> Bool = { _ in false }) throws {
+        var (_, report) = verifyWeights(stateDict, expected: expected, aliases: aliases, ignoring: .batchNormCounters)
+        report.missing.removeAll(where: allowingAbsent)
+        report.shapeMismatches.removeAll { allowingAbsent($0.key) }
         guard report.isClean else { throw WeightVerificationError(source: source, report: report) }
     }
 }

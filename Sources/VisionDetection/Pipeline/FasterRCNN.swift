@@ -4,11 +4,11 @@ import VisionCore
 
 /// torchvision's GeneralizedRCNN for Faster R-CNN at inference:
 /// transform -> backbone + FPN -> RPN -> MultiScaleRoIAlign -> RoI heads -> postprocess.
-public final class FasterRCNN: @unchecked Sendable {
+public final class FasterRCNN: DetectionModel, @unchecked Sendable {
     public let config: ModelConfig
     public let backend: ComputeBackend
     let transform: DetectionTransform
-    let backbone: BackboneWithFPN
+    let backbone: BackboneWithFPN<InferenceExecutor>
     let rpn: RegionProposalNetwork
     let pooler: MultiScaleRoIAlign
     let roiHeads: RoIHeads
@@ -18,8 +18,7 @@ public final class FasterRCNN: @unchecked Sendable {
     /// - source: the file the tensors came from, named in errors.
     public init(config: ModelConfig, stateDict: StateDict, source: String,
                 backend: ComputeBackend = CPUBackend()) throws {
-        let aliases = KeyAliasTable(exact: FeaturePyramidNetwork.keyAliases.merging(RegionProposalNetwork.keyAliases) { a, _ in a })
-        let reader = WeightReader(stateDict: stateDict, source: source, aliases: aliases)
+        let reader = WeightReader(stateDict: stateDict, source: source, aliases: CheckpointKeyAliases.table)
         var config = config
         if let shape = reader.shape(of: "roi_heads.box_predictor.cls_score.weight"), shape.count == 2 {
             config.numClasses = shape[0]
@@ -28,10 +27,11 @@ public final class FasterRCNN: @unchecked Sendable {
         self.config = config
         self.backend = backend
         transform = DetectionTransform(config: config)
-        backbone = BackboneWithFPN(reader, backend: backend, config: config)
-        rpn = RegionProposalNetwork(reader, backend: backend, config: config)
+        let executor = InferenceExecutor(weights: reader, backend: backend)
+        backbone = BackboneWithFPN(executor, config: config)
+        rpn = RegionProposalNetwork(executor, config: config)
         pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
-        roiHeads = RoIHeads(reader, backend: backend, config: config)
+        roiHeads = RoIHeads(executor, config: config)
         try reader.finish()
     }
 
@@ -54,10 +54,15 @@ public final class FasterRCNN: @unchecked Sendable {
         }
     }
 
-    /// Detects objects in images [3, H, W] (or [1, 3, H, W]) with values in [0, 1].
-    /// Boxes are returned in each image's original pixels.
-    /// - timings: when given, receives the seconds spent in each stage (added to what it holds).
-    public func detect(_ images: [Tensor], trace: UnsafeMutablePointer<Trace>? = nil,
+    /// The model's input transform (torchvision's GeneralizedRCNNTransform at inference).
+    public var inputTransform: DetectionTransform { transform }
+
+    public func detect(prepared: [DetectionTransform.Prepared], timings: UnsafeMutablePointer<StageTimings>?) -> [Detections] {
+        detect(prepared: prepared, trace: nil, timings: timings)
+    }
+
+    /// `detect(_:)`, also filling `trace` with what the pipeline computed on the way.
+    public func detect(_ images: [Tensor], trace: UnsafeMutablePointer<Trace>?,
                        timings: UnsafeMutablePointer<StageTimings>? = nil) -> [Detections] {
         var clock = StageClock(timings)
         clock.begin(.transform)
@@ -68,7 +73,7 @@ public final class FasterRCNN: @unchecked Sendable {
 
     /// Runs the network on images already passed through `inputTransform.prepare`
     /// (a batch runner prepares the next images on another thread meanwhile).
-    public func detect(prepared: [DetectionTransform.Prepared], trace: UnsafeMutablePointer<Trace>? = nil,
+    public func detect(prepared: [DetectionTransform.Prepared], trace: UnsafeMutablePointer<Trace>?,
                        timings: UnsafeMutablePointer<StageTimings>? = nil) -> [Detections] {
         var clock = StageClock(timings)
         clock.begin(.transform)
@@ -86,7 +91,7 @@ public final class FasterRCNN: @unchecked Sendable {
         clock.begin(.roiAlign)
         let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes)
         clock.begin(.boxHead)
-        let (scores, deltas) = roiHeads.predict(pooled, backend: backend)
+        let (scores, deltas) = roiHeads.predict(pooled)
 
         clock.begin(.postprocess)
         var results: [Detections] = []

@@ -4,48 +4,16 @@ import VisionKernels
 
 /// torchvision's RPNHead + RegionProposalNetwork at inference.
 struct RegionProposalNetwork {
-    /// Shared across levels: t = ReLU(conv3x3(x)) (twice in v2); logits 1x1 -> A
-    /// channels; deltas 1x1 -> 4A channels (anchor a, delta k at channel a*4+k).
-    struct Head {
-        let convs: [Conv]
-        let logits: Conv
-        let deltas: Conv
-
-        init(_ r: WeightReader, backend: ComputeBackend, channels: Int, anchors: Int, depth: Int) {
-            convs = (0..<depth).map { i in
-                Conv.load(r, backend: backend, conv: "rpn.head.conv.\(i).0", inChannels: channels, outChannels: channels,
-                          kernel: 3, bias: true, activation: .relu)
-            }
-            logits = Conv.load(r, backend: backend, conv: "rpn.head.cls_logits", inChannels: channels,
-                               outChannels: anchors, kernel: 1, bias: true)
-            deltas = Conv.load(r, backend: backend, conv: "rpn.head.bbox_pred", inChannels: channels,
-                               outChannels: anchors * 4, kernel: 1, bias: true)
-        }
-
-        /// x [N, C, H, W] -> (logits [N, A, H, W], deltas [N, 4A, H, W]).
-        func callAsFunction(_ x: Tensor) -> (Tensor, Tensor) {
-            var t = x
-            for conv in convs { t = conv(t) }
-            return (logits(t), deltas(t))
-        }
-    }
-
-    /// Old checkpoints spell the single RPN conv `rpn.head.conv.{weight,bias}`.
-    static let keyAliases: [String: String] = [
-        "rpn.head.conv.weight": "rpn.head.conv.0.0.weight",
-        "rpn.head.conv.bias": "rpn.head.conv.0.0.bias",
-    ]
-
-    let head: Head
+    let head: RPNHead<InferenceExecutor>
     let anchorGenerator: AnchorGenerator
     let preNMSTopN: Int
     let postNMSTopN: Int
     let nmsThreshold: Float
     let scoreThreshold: Float
 
-    init(_ r: WeightReader, backend: ComputeBackend, config: ModelConfig) {
-        head = Head(r, backend: backend, channels: config.fpnChannels, anchors: config.anchorsPerLocation,
-                    depth: config.variant == .v2 ? 2 : 1)
+    init(_ e: InferenceExecutor, config: ModelConfig) {
+        head = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation,
+                       depth: config.variant == .v2 ? 2 : 1)
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
         preNMSTopN = config.rpnPreNMSTopNTest
@@ -62,7 +30,7 @@ struct RegionProposalNetwork {
         let A = anchorGenerator.cellAnchors[0].count
         let featureSizes = features.map { (height: $0.shape[2], width: $0.shape[3]) }
         let anchors = anchorGenerator.anchors(featureSizes: featureSizes, paddedImageSize: paddedSize)
-        let outputs = features.map { head($0) }
+        let outputs = head(features)
 
         var proposals: [Boxes] = []
         for n in 0..<batch {

@@ -4,68 +4,27 @@ import VisionCore
 /// torchvision's RoIHeads at inference: box head on pooled RoI features,
 /// FastRCNNPredictor, then per-class decode, clip, score threshold, NMS, top-n.
 struct RoIHeads {
-    /// TwoMLPHead (v1): flatten -> fc6 -> ReLU -> fc7 -> ReLU.
-    /// FastRCNNConvFCHead (v2): 4x [3x3 conv + BN + ReLU] -> flatten -> Linear -> ReLU.
-    enum BoxHead {
-        case twoMLP(fc6: Linear, fc7: Linear)
-        case convFC(convs: [Conv], fc: Linear)
-
-        func callAsFunction(_ pooled: Tensor) -> Tensor {
-            switch self {
-            case let .twoMLP(fc6, fc7):
-                return fc7(fc6(pooled))
-            case let .convFC(convs, fc):
-                var x = pooled
-                for conv in convs { x = conv(x) }
-                return fc(x)
-            }
-        }
-    }
-
-    let boxHead: BoxHead
-    let classifier: Linear
-    let boxRegressor: Linear
+    let boxHead: BoxHead<InferenceExecutor>
+    let predictor: BoxPredictor<InferenceExecutor>
+    let backend: ComputeBackend
     let numClasses: Int
     let config: ModelConfig
     let coder: BoxCoder
 
-    init(_ r: WeightReader, backend: ComputeBackend, config: ModelConfig) {
+    init(_ e: InferenceExecutor, config: ModelConfig) {
         self.config = config
-        let pooledSize = config.fpnChannels * config.roiOutputSize * config.roiOutputSize
-        let representation = config.representationSize
-        switch config.variant {
-        case .v1:
-            boxHead = .twoMLP(
-                fc6: Linear.load(r, backend: backend, prefix: "roi_heads.box_head.fc6", inFeatures: pooledSize,
-                                 outFeatures: representation, activation: .relu),
-                fc7: Linear.load(r, backend: backend, prefix: "roi_heads.box_head.fc7", inFeatures: representation,
-                                 outFeatures: representation, activation: .relu))
-        case .v2:
-            var convs: [Conv] = []
-            var inChannels = config.fpnChannels
-            for (i, channels) in config.boxHeadConvChannels.enumerated() {
-                convs.append(Conv.load(r, backend: backend, conv: "roi_heads.box_head.\(i).0", bn: "roi_heads.box_head.\(i).1",
-                                       inChannels: inChannels, outChannels: channels, kernel: 3, activation: .relu))
-                inChannels = channels
-            }
-            let flat = inChannels * config.roiOutputSize * config.roiOutputSize
-            boxHead = .convFC(convs: convs, fc: Linear.load(
-                r, backend: backend, prefix: "roi_heads.box_head.\(convs.count + 1)", inFeatures: flat,
-                outFeatures: representation, activation: .relu))
-        }
+        boxHead = BoxHead(e, config: config)
+        predictor = BoxPredictor(e, representation: config.representationSize, numClasses: config.numClasses)
+        backend = e.backend
         numClasses = config.numClasses
-        classifier = Linear.load(r, backend: backend, prefix: "roi_heads.box_predictor.cls_score",
-                                 inFeatures: representation, outFeatures: numClasses)
-        boxRegressor = Linear.load(r, backend: backend, prefix: "roi_heads.box_predictor.bbox_pred",
-                                   inFeatures: representation, outFeatures: numClasses * 4)
         let w = config.boxCoderWeights
         coder = BoxCoder(weights: (w[0], w[1], w[2], w[3]))
     }
 
     /// Class scores [K, classes] and box deltas [K, 4*classes] for pooled RoIs [K, C, 7, 7].
-    func predict(_ pooled: Tensor, backend: ComputeBackend) -> (scores: Tensor, deltas: Tensor) {
-        let x = boxHead(pooled)
-        return (backend.softmax(classifier(x)), boxRegressor(x))
+    func predict(_ pooled: Tensor) -> (scores: Tensor, deltas: Tensor) {
+        let (logits, deltas) = predictor(boxHead(pooled))
+        return (backend.softmax(logits), deltas)
     }
 
     /// Per image: decode per class, clip, drop background, score > thresh, w,h >= 1e-2,

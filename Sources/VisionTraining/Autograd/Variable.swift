@@ -82,12 +82,6 @@ public final class Tape {
         }
         nodes.removeAll()
     }
-
-    /// Backward from a scalar objective (d objective / d objective = 1).
-    public func backward(from scalar: Variable) {
-        precondition(scalar.value.count == 1, "backward(from:) needs a scalar, got \(scalar.shape)")
-        backward([(scalar, Tensor(shape: scalar.shape, repeating: 1))])
-    }
 }
 
 /// A zero-filled tensor: the accumulation target the backward kernels add into.

@@ -23,7 +23,7 @@ public final class Trainer {
         case interrupted
     }
 
-    public let model: TrainableFasterRCNN
+    public let model: any TrainableDetectionModel
     public let optimizer: SGD
     public let keys: [String]
     /// Class names with "__background__" at 0.
@@ -45,7 +45,7 @@ public final class Trainer {
 
     /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored,
     ///   and `options` replace its options (pass `resume.progress.options`, or those extended to more epochs).
-    public init(model: TrainableFasterRCNN, classes: [String], records: [DetectionRecord], options: TrainingOptions,
+    public init(model: any TrainableDetectionModel, classes: [String], records: [DetectionRecord], options: TrainingOptions,
                 runDirectory: URL, resume: TrainingCheckpoint.Loaded? = nil) throws {
         guard !records.isEmpty else { throw TrainingModelError("the training split has no images") }
         guard options.batchSize >= 1, options.epochs >= 1 else {

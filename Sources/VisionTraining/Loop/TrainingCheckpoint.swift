@@ -17,7 +17,7 @@ public enum TrainingCheckpoint {
     public static let momentumSuffix = ".momentum"
 
     /// Writes both files into `directory`.
-    public static func save(model: TrainableFasterRCNN, optimizer: SGD, keys: [String], classes: [String],
+    public static func save(model: any TrainableDetectionModel, optimizer: SGD, keys: [String], classes: [String],
                             progress: TrainingProgress, to directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -48,6 +48,7 @@ public enum TrainingCheckpoint {
 
     /// What a checkpoint holds for resuming.
     public struct Loaded {
+        /// The model's weights (the momentum buffers taken out).
         public var state: StateDict
         public var config: ModelConfig
         public var classes: [String]
@@ -58,7 +59,7 @@ public enum TrainingCheckpoint {
     }
 
     public static func load(from url: URL) throws -> Loaded {
-        let (state, _) = try loadStateDict(from: url)
+        var (state, _) = try loadStateDict(from: url)
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
             guard let json = state.metadata[key] else { throw TrainingModelError("\(url.path): no metadata \(key); not a vision training checkpoint") }
             do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
@@ -69,6 +70,8 @@ public enum TrainingCheckpoint {
         for key in state.keys where key.hasPrefix(momentumPrefix) && key.hasSuffix(momentumSuffix) {
             let name = String(key.dropFirst(momentumPrefix.count).dropLast(momentumSuffix.count))
             momentum[name] = state[key]
+            // The model's weights are the rest; the name-checking loader would call these unused.
+            state[key] = nil
         }
         return Loaded(state: state, config: try decode(ModelConfig.self, Detector.configMetadataKey),
                       classes: try decode([String].self, Detector.classesMetadataKey),

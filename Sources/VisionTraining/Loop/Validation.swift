@@ -1,4 +1,4 @@
-// Validation at the end of an epoch: the current weights as an inference FasterRCNN
+// Validation at the end of an epoch: the current weights as an inference model
 // (the same code `vision predict` and `vision eval` run), every image of the
 // validation split detected with up to 100 detections at any score, scored by the
 // COCO evaluator.
@@ -22,14 +22,14 @@ public struct Validation {
     }
 
     /// Scores `model`'s current weights; model class i is dataset label i.
-    public func evaluate(_ model: TrainableFasterRCNN) throws -> DetectionMetrics {
+    public func evaluate(_ model: any TrainableDetectionModel) throws -> DetectionMetrics {
         try evaluateKeepingDetections(model).metrics
     }
 
     /// The scores, and every image's ground truth with its detections (for the report's image grid).
-    public func evaluateKeepingDetections(_ model: TrainableFasterRCNN) throws -> (metrics: DetectionMetrics, images: [EvaluationImage]) {
+    public func evaluateKeepingDetections(_ model: any TrainableDetectionModel) throws -> (metrics: DetectionMetrics, images: [EvaluationImage]) {
         // The model's own score threshold, as `vision eval` and torchvision's evaluation use it.
-        let detector = try FasterRCNN(config: model.config, stateDict: model.stateDict(), source: "validation")
+        let detector = try TrainableDetectionModels.inferenceModel(of: model, source: "validation")
         var images: [EvaluationImage] = []
         for record in records {
             let tensor = try ImageDecoder.decode(contentsOf: record.imageURL).toTensor()

@@ -1,46 +1,62 @@
-// torchvision's Conv2dNormActivation (and plain convs / linears) built from named
-// parameters in a ModelParameters registry, so the keys stay torchvision's.
+// The training executor's layers: a ConvSpec / LinearSpec bound to named parameters
+// in a ModelParameters registry (loaded or initialised), run on the tape.
 
 import VisionCore
+import VisionDetection
 import VisionKernels
+
+/// A frozen batch norm as torchvision's FrozenBatchNorm2d computes it:
+/// scale = weight * rsqrt(running_var + eps), shift = bias - running_mean * scale.
+public struct FrozenBatchNorm: Sendable {
+    public let scale: Tensor
+    public let shift: Tensor
+
+    public init(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, eps: Float = 1e-5) {
+        let c = weight.count
+        precondition(bias.count == c && runningMean.count == c && runningVar.count == c, "FrozenBatchNorm: mismatched statistics")
+        let s = Tensor(uninitializedShape: [c]), b = Tensor(uninitializedShape: [c])
+        for i in 0..<c {
+            let k = weight[flat: i] * (1 / (runningVar[flat: i] + eps).squareRoot())
+            s[flat: i] = k
+            b[flat: i] = bias[flat: i] - runningMean[flat: i] * k
+        }
+        scale = s
+        shift = b
+    }
+}
 
 /// conv2d [-> FrozenBatchNorm2d as a constant channel affine] [-> activation].
 public final class ConvUnit {
     public let weight: Variable
     public let bias: Variable?
     public let batchNorm: FrozenBatchNorm?
-    public let stride: Int, padding: Int, groups: Int
-    public let activation: KernelActivation
+    public let spec: ConvSpec
 
-    /// Registers `<conv>.weight` [cout, cin/groups, k, k] (+ `<conv>.bias` when `bias`) and,
-    /// when `bn` is given, the frozen batch norm `<bn>.{weight,bias,running_mean,running_var}`.
-    public init(_ p: ModelParameters, conv: String, bn: String? = nil, bnEps: Float = 1e-5,
-                inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, groups: Int = 1,
-                bias: Bool = false, activation: KernelActivation = .identity, trainable: Bool,
-                initializer: ParameterInit = .kaimingNormalFanOut, biasInitializer: ParameterInit = .constant(0)) {
-        weight = p.parameter("\(conv).weight", shape: [outChannels, inChannels / groups, kernel, kernel],
-                             initializer: initializer, trainable: trainable)
-        self.bias = bias ? p.parameter("\(conv).bias", shape: [outChannels], initializer: biasInitializer, trainable: trainable) : nil
-        if let bn {
-            let c = [outChannels]
+    /// Registers `<conv>.weight` (+ `<conv>.bias`) as parameters that train when `trainable`,
+    /// and the batch norm's four tensors as frozen buffers.
+    init(_ p: ModelParameters, _ spec: ConvSpec, trainable: Bool) {
+        self.spec = spec
+        weight = p.parameter("\(spec.conv).weight", shape: spec.weightShape, initializer: spec.weightInit, trainable: trainable)
+        bias = spec.bias
+            ? p.parameter("\(spec.conv).bias", shape: [spec.outChannels], initializer: spec.biasInit, trainable: trainable)
+            : nil
+        if let bn = spec.batchNorm {
+            let c = [spec.outChannels]
             batchNorm = FrozenBatchNorm(weight: p.buffer("\(bn).weight", shape: c, fill: 1),
                                         bias: p.buffer("\(bn).bias", shape: c, fill: 0),
                                         runningMean: p.buffer("\(bn).running_mean", shape: c, fill: 0),
-                                        runningVar: p.buffer("\(bn).running_var", shape: c, fill: 1), eps: bnEps)
+                                        runningVar: p.buffer("\(bn).running_var", shape: c, fill: 1), eps: spec.batchNormEps)
         } else {
             batchNorm = nil
         }
-        self.stride = stride
-        self.padding = (kernel - 1) / 2
-        self.groups = groups
-        self.activation = activation
     }
 
     /// x [N, cin, H, W] -> [N, cout, H', W'].
-    public func callAsFunction(_ x: Variable, tape: Tape) -> Variable {
-        var y = tape.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+    func callAsFunction(_ x: Variable, tape: Tape) -> Variable {
+        var y = tape.conv2d(x, weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
+                            dilation: spec.dilation, groups: spec.groups)
         if let bn = batchNorm { y = tape.channelAffine(y, scale: bn.scale, shift: bn.shift) }
-        return tape.activation(y, activation)
+        return tape.activation(y, spec.activation.kernelActivation)
     }
 }
 
@@ -50,19 +66,15 @@ public final class LinearUnit {
     public let bias: Variable
     public let activation: KernelActivation
 
-    public init(_ p: ModelParameters, prefix: String, inFeatures: Int, outFeatures: Int,
-                activation: KernelActivation = .identity, trainable: Bool = true,
-                initializer: ParameterInit? = nil, biasInitializer: ParameterInit? = nil) {
-        // nn.Linear's defaults: kaiming_uniform_(a=sqrt(5)) and uniform(+-1/sqrt(in)).
-        weight = p.parameter("\(prefix).weight", shape: [outFeatures, inFeatures],
-                             initializer: initializer ?? .kaimingUniform(a: Float(5).squareRoot()), trainable: trainable)
-        bias = p.parameter("\(prefix).bias", shape: [outFeatures],
-                           initializer: biasInitializer ?? .uniformFanIn(inFeatures), trainable: trainable)
-        self.activation = activation
+    init(_ p: ModelParameters, _ spec: LinearSpec, trainable: Bool) {
+        weight = p.parameter("\(spec.prefix).weight", shape: [spec.outFeatures, spec.inFeatures],
+                             initializer: spec.weightInit, trainable: trainable)
+        bias = p.parameter("\(spec.prefix).bias", shape: [spec.outFeatures], initializer: spec.biasInit, trainable: trainable)
+        activation = spec.activation.kernelActivation
     }
 
     /// x [N, in] (or [N, C, H, W], flattened) -> [N, out].
-    public func callAsFunction(_ x: Variable, tape: Tape) -> Variable {
+    func callAsFunction(_ x: Variable, tape: Tape) -> Variable {
         tape.activation(tape.linear(x, weight: weight, bias: bias), activation)
     }
 }

@@ -7,18 +7,7 @@
 import Foundation
 import VisionCheckpoint
 import VisionCore
-
-/// How a parameter is initialised when the checkpoint does not provide it.
-public enum ParameterInit: Sendable {
-    /// nn.init.kaiming_normal_(mode="fan_out", nonlinearity="relu"): std sqrt(2 / (shape[0] * receptive field)).
-    case kaimingNormalFanOut
-    /// nn.init.kaiming_uniform_(a: a) with fan_in = shape[1] * receptive field.
-    case kaimingUniform(a: Float)
-    /// nn.Linear's default bias: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)).
-    case uniformFanIn(Int)
-    case normal(std: Float)
-    case constant(Float)
-}
+import VisionDetection
 
 public struct TrainingModelError: Error, CustomStringConvertible {
     public let description: String
@@ -32,45 +21,23 @@ public final class ModelParameters {
     public private(set) var variables: [String: Variable] = [:]
     /// Frozen batch-norm statistics and affine by key.
     public private(set) var buffers: [String: Tensor] = [:]
-    private let source: StateDict?
-    private let sourceName: String
-    /// Keys that may be re-initialised when the checkpoint's shape differs (the predictor).
+    /// The name-verifying loader inference uses too; nil when training from scratch.
+    private let reader: WeightReader?
+    /// Keys that may be initialised when the checkpoint lacks them or has another shape (the predictor).
     private let resettable: (String) -> Bool
     private var rng: TrainingRNG
-    private var problems: [String] = []
     /// Keys that were initialised rather than loaded.
     public private(set) var initialized: [String] = []
 
     public init(source: StateDict?, sourceName: String, seed: UInt64, resettable: @escaping (String) -> Bool = { _ in false }) {
-        self.source = source
-        self.sourceName = sourceName
+        reader = source.map { WeightReader(stateDict: $0, source: sourceName, aliases: CheckpointKeyAliases.table) }
         self.rng = TrainingRNG(seed: seed, stream: 7, index: 0)
         self.resettable = resettable
     }
 
+    /// A copy of the checkpoint's tensor (training writes into parameters), nil when absent.
     private func loaded(_ key: String, shape: [Int]) -> Tensor? {
-        guard let source else { return nil }
-        guard let t = source[key] ?? Self.oldSpelling(of: key).flatMap({ source[$0] }) else {
-            if !resettable(key) { problems.append("missing \(key)") }
-            return nil
-        }
-        guard t.count == Tensor.elementCount(shape) else {
-            if !resettable(key) { problems.append("\(key): shape \(t.shape), expected \(shape)") }
-            return nil
-        }
-        return t.copy().reshaped(shape)
-    }
-
-    /// Older torchvision checkpoints spell the single RPN conv and the FPN convs without
-    /// the Conv2dNormActivation level: rpn.head.conv.weight for rpn.head.conv.0.0.weight,
-    /// backbone.fpn.inner_blocks.0.weight for backbone.fpn.inner_blocks.0.0.weight.
-    static func oldSpelling(of key: String) -> String? {
-        if key.hasPrefix("rpn.head.conv.0.0.") { return "rpn.head.conv." + key.dropFirst("rpn.head.conv.0.0.".count) }
-        for kind in ["inner_blocks", "layer_blocks"] where key.hasPrefix("backbone.fpn.\(kind).") {
-            let parts = key.split(separator: ".")
-            if parts.count == 6, parts[4] == "0" { return parts[0..<4].joined(separator: ".") + "." + parts[5] }
-        }
-        return nil
+        reader?.loadedTensor(key, shape: shape)?.copy()
     }
 
     /// A parameter: loaded from the source when present, else initialised.
@@ -115,12 +82,10 @@ public final class ModelParameters {
         return t
     }
 
-    /// Throws when the source lacked keys or had wrong shapes (outside the resettable ones).
+    /// Throws a WeightVerificationError naming every missing key, unused key and
+    /// wrong-shaped tensor of the source (outside the resettable keys).
     public func finish() throws {
-        guard problems.isEmpty else {
-            let list = problems.prefix(20).joined(separator: "; ")
-            throw TrainingModelError("\(sourceName): \(problems.count) weight problem(s): \(list)")
-        }
+        try reader?.finish(allowingAbsent: resettable)
     }
 
     /// Trainable parameters with their keys, in key order.

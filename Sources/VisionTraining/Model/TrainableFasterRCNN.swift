@@ -1,8 +1,9 @@
-// torchvision's FasterRCNN in train() mode as a trainable graph: backbone body
-// (FrozenBatchNorm2d) + FPN -> RPN head -> proposals (no gradient) -> RoI targets
-// (GT appended, sampled) -> MultiScaleRoIAlign -> box head -> the four losses, and
-// the backward pass that leaves every trainable parameter's gradient in `grad`.
-// Keys are torchvision's, so state dicts load in both directions with VisionDetection.
+// torchvision's FasterRCNN in train() mode: the layers VisionDetection defines once
+// (backbone body with FrozenBatchNorm2d + FPN, RPN head, box head, predictor) run by
+// the TrainingExecutor on the tape -> proposals (no gradient) -> RoI targets (GT
+// appended, sampled) -> MultiScaleRoIAlign -> the four losses, and the backward pass
+// that leaves every trainable parameter's gradient in `grad`. Keys are torchvision's,
+// so state dicts load in both directions with VisionDetection.
 
 import VisionCheckpoint
 import VisionCore
@@ -33,14 +34,15 @@ public final class TrainingStepTrace {
     public init() {}
 }
 
-public final class TrainableFasterRCNN {
+public final class TrainableFasterRCNN: TrainableDetectionModel {
     public let config: ModelConfig
     public let parameters: ModelParameters
     public let transform: DetectionTransform
-    let body: TrainableBody
-    let fpn: TrainableFPN
-    let rpnHead: TrainableRPNHead
-    let boxHead: TrainableBoxHead
+    let executor: TrainingExecutor
+    let backbone: BackboneWithFPN<TrainingExecutor>
+    let rpnHead: RPNHead<TrainingExecutor>
+    let boxHead: BoxHead<TrainingExecutor>
+    let predictor: BoxPredictor<TrainingExecutor>
     let anchorGenerator: AnchorGenerator
     let pooler: MultiScaleRoIAlign
     let selector: ProposalSelector
@@ -49,12 +51,6 @@ public final class TrainableFasterRCNN {
 
     /// Predictor keys, re-initialised when the checkpoint's class count differs.
     public static func isPredictorKey(_ key: String) -> Bool { key.hasPrefix("roi_heads.box_predictor.") }
-
-    /// torchvision's trainable_backbone_layers range: 0...5 for ResNet-50 (layer4, layer3,
-    /// layer2, layer1, conv1), 0...6 for the MobileNets; the upper bound trains the whole body.
-    public static func trainableBackboneLayerRange(_ backbone: ModelConfig.Backbone) -> ClosedRange<Int> {
-        TrainableBodies.trainableLayerRange(backbone)
-    }
 
     /// - config: the architecture; `numClasses` (background included) sets the predictor's size.
     /// - stateDict: starting weights (torchvision names), nil to initialise from scratch as torchvision
@@ -66,26 +62,31 @@ public final class TrainableFasterRCNN {
     /// - seed: drives the initialisation of whatever the state dict does not provide.
     public init(config: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
                 trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
-        let range = Self.trainableBackboneLayerRange(config.backbone)
+        let range = TrainableBackboneLayers.range(config.backbone)
         guard range.contains(trainableBackboneLayers) else {
             throw TrainingModelError("trainable backbone layers must be in \(range.lowerBound)...\(range.upperBound) for \(config.name) (\(config.backbone.rawValue) backbone), got \(trainableBackboneLayers)")
         }
+        guard config.variant == .v1 else {
+            throw TrainingModelError("training supports fasterrcnn_resnet50_fpn (v1) and the MobileNet FPN models (mobilenet_v3_large, mobilenet_v2) so far, not \(config.name): its FPN and box head train batch norms")
+        }
         self.config = config
         // An ImageNet classification state dict starts the body only; everything else is initialised.
-        let backboneOnly = stateDict.flatMap(TrainableBodies.backboneImport)
+        let backboneOnly = stateDict.flatMap(BackboneImport.detectionKeys)
         let resettable: (String) -> Bool = backboneOnly == nil
             ? Self.isPredictorKey
             : { !$0.hasPrefix("backbone.body.") }
         let p = ModelParameters(source: backboneOnly ?? stateDict, sourceName: source, seed: seed, resettable: resettable)
         parameters = p
         transform = DetectionTransform(config: config)
-        let (body, bodyChannels) = try TrainableBodies.make(p, config: config, trainableLayers: trainableBackboneLayers)
-        self.body = body
-        fpn = TrainableFPN(p, prefix: "backbone.fpn", inChannels: bodyChannels, channels: config.fpnChannels)
-        rpnHead = TrainableRPNHead(p, channels: config.fpnChannels, anchors: config.anchorsPerLocation)
-        let pooled = config.fpnChannels * config.roiOutputSize * config.roiOutputSize
-        boxHead = TrainableBoxHead(p, pooledFeatures: pooled, representation: config.representationSize,
-                                   numClasses: config.numClasses)
+        let backboneKind = config.backbone
+        let e = TrainingExecutor(parameters: p) {
+            TrainableBackboneLayers.trains($0, backbone: backboneKind, trainableLayers: trainableBackboneLayers)
+        }
+        executor = e
+        backbone = BackboneWithFPN(e, config: config)
+        rpnHead = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation, depth: 1)
+        boxHead = BoxHead(e, config: config)
+        predictor = BoxPredictor(e, representation: config.representationSize, numClasses: config.numClasses)
         try p.finish()
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
@@ -120,17 +121,23 @@ public final class TrainableFasterRCNN {
     /// `proposals`, when given, replaces the RPN's own (per image, resized-image pixels):
     /// proposal selection is a chain of discrete choices (top-k, NMS) on near-tied scores,
     /// so parity tests feed the reference's proposals to compare everything downstream exactly.
+    public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S) -> TrainingLosses {
+        forwardBackward(batch, permutations: &permutations, proposals: nil, trace: nil)
+    }
+
+    /// `forwardBackward(_:permutations:)`, recording what it computed in `trace`.
     public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
                                                       proposals given: [Boxes]? = nil,
-                                                      trace: TrainingStepTrace? = nil) -> TrainingLosses {
+                                                      trace: TrainingStepTrace?) -> TrainingLosses {
         let tape = Tape()
+        executor.tape = tape
         let images = Variable(batch.images)
-        let levels = fpn(body(images, tape: tape), tape: tape)
+        let levels = backbone(images)
 
         // RPN: predictions flattened to the anchors' order, proposals without gradient.
-        let heads = rpnHead(levels, tape: tape)
-        let objectness = tape.flattenPredictions(heads.map(\.0), valuesPerAnchor: 1)
-        let deltas = tape.flattenPredictions(heads.map(\.1), valuesPerAnchor: 4)
+        let heads = rpnHead(levels)
+        let objectness = tape.flattenPredictions(heads.map(\.logits), valuesPerAnchor: 1)
+        let deltas = tape.flattenPredictions(heads.map(\.deltas), valuesPerAnchor: 4)
         let featureSizes = levels.map { (height: $0.shape[2], width: $0.shape[3]) }
         let anchors = anchorGenerator.anchors(featureSizes: featureSizes,
                                               paddedImageSize: (batch.images.shape[2], batch.images.shape[3]))
@@ -154,7 +161,7 @@ public final class TrainableFasterRCNN {
         trace?.sampledProposals = samples.map(\.proposals)
         let pooled = tape.multiScaleRoIAlign(Array(levels.dropLast()), boxes: samples.map(\.proposals),
                                              imageSizes: batch.imageSizes, pooler: pooler)
-        let (classLogits, boxRegression) = boxHead(pooled, tape: tape)
+        let (classLogits, boxRegression) = predictor(boxHead(pooled))
         let boxLoss = classLogits.value.withUnsafeBufferPointer { c in
             boxRegression.value.withUnsafeBufferPointer { r in
                 fastRCNNLoss(classLogits: c, boxRegression: r, labels: samples.flatMap(\.labels),
