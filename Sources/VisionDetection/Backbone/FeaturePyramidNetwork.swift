@@ -44,8 +44,7 @@ public struct FeaturePyramidNetwork<E: LayerExecutor> {
 public struct BackboneWithFPN<E: LayerExecutor> {
     enum Body {
         case resnet50(ResNet50Body<E>)
-        case mobilenetV3Large(MobileNetV3LargeBody<E>)
-        case mobilenetV2(MobileNetV2Body<E>)
+        case mobilenet(MobileNetBody<E>)
     }
     let body: Body
     public let fpn: FeaturePyramidNetwork<E>
@@ -63,8 +62,8 @@ public struct BackboneWithFPN<E: LayerExecutor> {
         let prefix = "backbone.body"
         switch config.backbone {
         case .resnet50: body = .resnet50(ResNet50Body(e, prefix: prefix, config: config))
-        case .mobilenetV3Large: body = .mobilenetV3Large(MobileNetV3LargeBody(e, prefix: prefix, config: config))
-        case .mobilenetV2: body = .mobilenetV2(MobileNetV2Body(e, prefix: prefix, config: config))
+        case .mobilenetV3Large: body = .mobilenet(.mobileNetV3Large(e, prefix: prefix, config: config))
+        case .mobilenetV2: body = .mobilenet(.mobileNetV2(e, prefix: prefix, config: config))
         }
         fpn = FeaturePyramidNetwork(e, prefix: "backbone.fpn", inChannels: Self.bodyChannels(config),
                                     channels: config.fpnChannels, withBatchNorm: config.variant == .v2)
@@ -74,8 +73,7 @@ public struct BackboneWithFPN<E: LayerExecutor> {
     public func bodyFeatures(_ images: E.Value) -> [E.Value] {
         switch body {
         case .resnet50(let b): return b(images)
-        case .mobilenetV3Large(let b): return b(images)
-        case .mobilenetV2(let b): return b(images)
+        case .mobilenet(let b): return b(images)
         }
     }
 

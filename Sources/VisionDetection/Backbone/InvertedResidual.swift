@@ -1,7 +1,30 @@
 import VisionCore
 
-// The MobileNet building blocks, shared by MobileNetV3LargeBody and MobileNetV2Body
-// (V2's blocks have no squeeze-excitation), defined once for every executor.
+// The MobileNet body and its building blocks, shared by MobileNetV3-Large and
+// MobileNetV2 (V2's blocks have no squeeze-excitation), defined once for every executor.
+
+/// `features` of a torchvision MobileNet: stem conv, inverted-residual blocks, last 1x1 conv.
+/// images [N, 3, H, W] -> [output of features[returnedBlock], output of the last conv].
+struct MobileNetBody<E: LayerExecutor> {
+    let executor: E
+    let first: E.ConvLayer
+    let blocks: [InvertedResidualBlock<E>]
+    let last: E.ConvLayer
+    /// The `features` index (block i is features[i + 1]) whose output the FPN also takes.
+    let returnedBlock: Int
+
+    func callAsFunction(_ images: E.Value) -> [E.Value] {
+        let e = executor
+        var x = e.conv(first, images)
+        var outputs: [E.Value] = []
+        for (i, block) in blocks.enumerated() {
+            x = block(x, e)
+            if i + 1 == returnedBlock { outputs.append(x) }
+        }
+        outputs.append(e.conv(last, x))
+        return outputs
+    }
+}
 
 /// Squeeze-excitation: mean over HxW -> 1x1 conv + ReLU -> 1x1 conv + Hardsigmoid -> scale.
 struct SqueezeExcitation<E: LayerExecutor> {

@@ -4,16 +4,9 @@ import VisionCore
 /// activation ReLU6, defined once for every executor. For detection
 /// (fasterrcnn_mobilenet_v2_fpn) it returns the outputs of module 13 ([N,96,H/16,W/16] at
 /// width 1) and module 18 ([N,1280,H/32,W/32]). Key layout: see MobileNetV2Architecture.
-struct MobileNetV2Body<E: LayerExecutor> {
-    typealias Architecture = MobileNetV2Architecture
-
-    let executor: E
-    let first: E.ConvLayer
-    let blocks: [InvertedResidualBlock<E>]
-    let last: E.ConvLayer
-
-    init(_ e: E, prefix: String, config: ModelConfig) {
-        executor = e
+extension MobileNetBody {
+    static func mobileNetV2(_ e: E, prefix: String, config: ModelConfig) -> MobileNetBody {
+        typealias Architecture = MobileNetV2Architecture
         let eps = config.batchNormEps
         let m = config.mobilenetWidthMultiplier
         func convNorm(_ conv: String, _ bn: String, _ cin: Int, _ cout: Int, _ k: Int, stride: Int = 1, groups: Int = 1,
@@ -21,10 +14,10 @@ struct MobileNetV2Body<E: LayerExecutor> {
             e.makeConv(ConvSpec(conv: conv, batchNorm: bn, batchNormEps: eps, inChannels: cin, outChannels: cout,
                                 kernel: k, stride: stride, groups: groups, activation: activation))
         }
-        first = convNorm("\(prefix).0.0", "\(prefix).0.1", 3, Architecture.stemChannels(widthMultiplier: m), 3,
+        let first = convNorm("\(prefix).0.0", "\(prefix).0.1", 3, Architecture.stemChannels(widthMultiplier: m), 3,
                          stride: 2, .relu6)
         let settings = Architecture.blocks(widthMultiplier: m)
-        blocks = settings.enumerated().map { i, s in
+        let blocks = settings.enumerated().map { i, s -> InvertedResidualBlock<E> in
             // torchvision numbers the block's `conv` Sequential from 0; the expand conv
             // only exists when the expansion is not 1, shifting the others down by one.
             let p = "\(prefix).\(i + 1).conv"
@@ -36,20 +29,9 @@ struct MobileNetV2Body<E: LayerExecutor> {
             return InvertedResidualBlock(expand: expand, depthwise: depthwise, se: nil, project: project, residual: s.residual)
         }
         let lastIndex = Architecture.returnedModules[1]
-        last = convNorm("\(prefix).\(lastIndex).0", "\(prefix).\(lastIndex).1", settings[settings.count - 1].outChannels,
+        let last = convNorm("\(prefix).\(lastIndex).0", "\(prefix).\(lastIndex).1", settings[settings.count - 1].outChannels,
                         Architecture.lastChannels(widthMultiplier: m), 1, .relu6)
-    }
-
-    /// images [N, 3, H, W] -> [features[13] output, features[18] output].
-    func callAsFunction(_ images: E.Value) -> [E.Value] {
-        let e = executor
-        var x = e.conv(first, images)
-        var outputs: [E.Value] = []
-        for (i, block) in blocks.enumerated() {
-            x = block(x, e)
-            if i + 1 == Architecture.returnedModules[0] { outputs.append(x) }
-        }
-        outputs.append(e.conv(last, x))
-        return outputs
+        return MobileNetBody(executor: e, first: first, blocks: blocks, last: last,
+                             returnedBlock: Architecture.returnedModules[0])
     }
 }

@@ -3,19 +3,12 @@ import VisionCore
 /// torchvision's mobilenet_v3_large `features` (17 modules, keys backbone.body.<i>...),
 /// defined once for every executor. For detection it returns the outputs of module 13
 /// ([N,160,H/32,W/32]) and module 16 ([N,960,H/32,W/32]), as mobilenet_backbone(fpn=True).
-struct MobileNetV3LargeBody<E: LayerExecutor> {
-    typealias Architecture = MobileNetV3LargeArchitecture
-
-    let executor: E
-    let first: E.ConvLayer
-    let blocks: [InvertedResidualBlock<E>]
-    let last: E.ConvLayer
-
-    init(_ e: E, prefix: String, config: ModelConfig) {
-        executor = e
+extension MobileNetBody {
+    static func mobileNetV3Large(_ e: E, prefix: String, config: ModelConfig) -> MobileNetBody {
+        typealias Architecture = MobileNetV3LargeArchitecture
         let eps = config.batchNormEps
         let m = config.mobilenetWidthMultiplier
-        first = e.makeConv(ConvSpec(conv: "\(prefix).0.0", batchNorm: "\(prefix).0.1", batchNormEps: eps, inChannels: 3,
+        let first = e.makeConv(ConvSpec(conv: "\(prefix).0.0", batchNorm: "\(prefix).0.1", batchNormEps: eps, inChannels: 3,
                                     outChannels: Architecture.adjust(Architecture.settings[0].inChannels, m), kernel: 3,
                                     stride: 2, activation: .hardswish))
         var blocks: [InvertedResidualBlock<E>] = []
@@ -40,23 +33,11 @@ struct MobileNetV3LargeBody<E: LayerExecutor> {
             blocks.append(InvertedResidualBlock(expand: expand, depthwise: depthwise, se: se, project: project,
                                                 residual: s.stride == 1 && s.inChannels == s.outChannels))
         }
-        self.blocks = blocks
         let c = Architecture.outChannels(widthMultiplier: m)
         let lastIndex = Architecture.returnedModules[1]
-        last = e.makeConv(ConvSpec(conv: "\(prefix).\(lastIndex).0", batchNorm: "\(prefix).\(lastIndex).1", batchNormEps: eps,
+        let last = e.makeConv(ConvSpec(conv: "\(prefix).\(lastIndex).0", batchNorm: "\(prefix).\(lastIndex).1", batchNormEps: eps,
                                    inChannels: c[0], outChannels: c[1], kernel: 1, activation: .hardswish))
-    }
-
-    /// images [N, 3, H, W] -> [features[13] output, features[16] output].
-    func callAsFunction(_ images: E.Value) -> [E.Value] {
-        let e = executor
-        var x = e.conv(first, images)
-        var outputs: [E.Value] = []
-        for (i, block) in blocks.enumerated() {
-            x = block(x, e)
-            if i + 1 == Architecture.returnedModules[0] { outputs.append(x) }
-        }
-        outputs.append(e.conv(last, x))
-        return outputs
+        return MobileNetBody(executor: e, first: first, blocks: blocks, last: last,
+                             returnedBlock: Architecture.returnedModules[0])
     }
 }
