@@ -69,25 +69,31 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
         guard config.variant == .v1 else {
             throw TrainingModelError("training supports fasterrcnn_resnet50_fpn (v1) and the MobileNet FPN models (mobilenet_v3_large, mobilenet_v2) so far, not \(config.name): its FPN and box head train batch norms")
         }
-        self.config = config
         // An ImageNet classification state dict starts the body only; everything else is initialised.
         let backboneOnly = stateDict.flatMap(BackboneImport.detectionKeys)
         let resettable: (String) -> Bool = backboneOnly == nil
             ? Self.isPredictorKey
             : { !$0.hasPrefix("backbone.body.") }
         let p = ModelParameters(source: backboneOnly ?? stateDict, sourceName: source, seed: seed, resettable: resettable)
-        parameters = p
-        transform = DetectionTransform(config: config)
         let backboneKind = config.backbone
         let e = TrainingExecutor(parameters: p) {
             TrainableBackboneLayers.trains($0, backbone: backboneKind, trainableLayers: trainableBackboneLayers)
         }
-        executor = e
-        backbone = BackboneWithFPN(e, config: config)
-        rpnHead = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation, depth: 1)
-        boxHead = BoxHead(e, config: config)
-        predictor = BoxPredictor(e, representation: config.representationSize, numClasses: config.numClasses)
+        // The layers register their parameters as they are made; every check is done before
+        // `self` holds any of them (a throw from a partly initialised class instance is avoided).
+        let backbone = BackboneWithFPN(e, config: config)
+        let rpnHead = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation, depth: 1)
+        let boxHead = BoxHead(e, config: config)
+        let predictor = BoxPredictor(e, representation: config.representationSize, numClasses: config.numClasses)
         try p.finish()
+        self.config = config
+        parameters = p
+        transform = DetectionTransform(config: config)
+        executor = e
+        self.backbone = backbone
+        self.rpnHead = rpnHead
+        self.boxHead = boxHead
+        self.predictor = predictor
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
         pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
