@@ -120,10 +120,12 @@ public final class TrainableFasterRCNN {
     /// `proposals`, when given, replaces the RPN's own (per image, resized-image pixels):
     /// proposal selection is a chain of discrete choices (top-k, NMS) on near-tied scores,
     /// so parity tests feed the reference's proposals to compare everything downstream exactly.
+    /// `threads` bounds every kernel call of the step.
     public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
                                                       proposals given: [Boxes]? = nil,
-                                                      trace: TrainingStepTrace? = nil) -> TrainingLosses {
-        let tape = Tape()
+                                                      trace: TrainingStepTrace? = nil,
+                                                      threads: KernelThreads) -> TrainingLosses {
+        let tape = Tape(threads: threads)
         let images = Variable(batch.images)
         let levels = fpn(body(images, tape: tape), tape: tape)
 
