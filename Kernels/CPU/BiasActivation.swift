@@ -35,10 +35,11 @@ public func applyBiasActivation(
 /// Same as `applyBiasActivation`, split over rows across threads when the block is large.
 public func applyBiasActivationParallel(
     _ out: UnsafeMutablePointer<Float>, rows: Int, rowStride: Int, count: Int,
-    bias: UnsafePointer<Float>?, biasOffset: Int = 0, activation: KernelActivation
+    bias: UnsafePointer<Float>?, biasOffset: Int = 0, activation: KernelActivation,
+    threads: KernelThreads
 ) {
     if activation == .identity && bias == nil { return }
-    parallelRanges(rows, costPerItem: count) { range in
+    threads.parallelRanges(rows, costPerItem: count) { range in
         applyBiasActivation(out, rows: range, rowStride: rowStride, count: count,
                             bias: bias, biasOffset: biasOffset, activation: activation)
     }

@@ -5,11 +5,12 @@
 /// inputs: (pointer, axis size) pairs; inner = product of the dimensions after the axis.
 public func concatenate(
     _ inputs: [(pointer: UnsafePointer<Float>, axisSize: Int)], output: UnsafeMutablePointer<Float>,
-    outer: Int, inner: Int
+    outer: Int, inner: Int,
+    threads: KernelThreads
 ) {
     let totalAxis = inputs.reduce(0) { $0 + $1.axisSize }
     let outBlock = totalAxis &* inner
-    parallelRanges(outer, costPerItem: outBlock, serialThreshold: 1 << 18) { range in
+    threads.parallelRanges(outer, costPerItem: outBlock, serialThreshold: 1 << 18) { range in
         for o in range {
             var dst = output + o &* outBlock
             for (p, size) in inputs {

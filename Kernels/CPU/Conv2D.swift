@@ -22,17 +22,18 @@ nonisolated(unsafe) public var convBatchedColumns: Int = 1024
 
 public func conv2d(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
+    threads: KernelThreads
 ) {
     if g.batch == 0 { return }
     if g.isDepthwise {
-        conv2dDepthwise(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+        conv2dDepthwise(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation, threads: threads)
         return
     }
     let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
     if g.groups == 1 && g.batch > 1 && outPlane < convBatchedMaxPlane {
-        conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+        conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation, threads: threads)
         return
     }
     let rowsPerTile = max(1, min(g.outH, convTileFloats / max(1, g.outW &* (k &+ coutG))))
@@ -53,15 +54,15 @@ public func conv2d(
                 let b: UnsafePointer<Float>
                 let ldb: Int
                 if let scratch {
-                    im2col(groupInput, scratch, geometry: g, oy0: oy0, oy1: oy1)
+                    im2col(groupInput, scratch, geometry: g, oy0: oy0, oy1: oy1, threads: threads)
                     b = UnsafePointer(scratch); ldb = cols
                 } else {
                     b = groupInput + col0; ldb = inPlane
                 }
                 let c = groupOutput + col0
-                gemm(m: coutG, n: cols, k: k, a: groupWeight, lda: k, b: b, ldb: ldb, c: c, ldc: outPlane)
+                gemm(m: coutG, n: cols, k: k, a: groupWeight, lda: k, b: b, ldb: ldb, c: c, ldc: outPlane, threads: threads)
                 applyBiasActivationParallel(c, rows: coutG, rowStride: outPlane, count: cols,
-                                            bias: bias, biasOffset: group &* coutG, activation: activation)
+                                            bias: bias, biasOffset: group &* coutG, activation: activation, threads: threads)
                 oy0 = oy1
             }
         }
@@ -75,7 +76,8 @@ public func conv2d(
 /// output[n, Cout, outPlane] with bias + activation. groups == 1 only.
 func conv2dBatchedSmallMaps(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
+    threads: KernelThreads
 ) {
     let k = g.reductionSize, cout = g.outChannels
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
@@ -88,7 +90,7 @@ func conv2dBatchedSmallMaps(
     while n0 < g.batch {
         let count = min(m, g.batch &- n0)
         let width = count &* outPlane
-        parallelRanges(k, costPerItem: width) { rows in
+        threads.parallelRanges(k, costPerItem: width) { rows in
             for r in rows {
                 let c = r / taps, tap = r &- c &* taps
                 let ky = tap / g.kernelW, kx = tap &- ky &* g.kernelW
@@ -98,8 +100,8 @@ func conv2dBatchedSmallMaps(
                 }
             }
         }
-        gemm(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: product, ldc: width)
-        parallelRanges(count, costPerItem: cout &* outPlane) { images in
+        gemm(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: product, ldc: width, threads: threads)
+        threads.parallelRanges(count, costPerItem: cout &* outPlane) { images in
             for j in images {
                 let dst: UnsafeMutablePointer<Float> = output + (n0 &+ j) &* cout &* outPlane
                 for co in 0..<cout {
@@ -118,11 +120,12 @@ func conv2dBatchedSmallMaps(
 /// planes `groupInput` [Cin/groups, H, W]; padded taps read as 0.
 public func im2col(
     _ groupInput: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
-    geometry g: ConvGeometry, oy0: Int, oy1: Int
+    geometry g: ConvGeometry, oy0: Int, oy1: Int,
+    threads: KernelThreads
 ) {
     let taps = g.kernelH &* g.kernelW
     let cols = (oy1 &- oy0) &* g.outW
-    parallelRanges(g.reductionSize, costPerItem: cols) { rows in
+    threads.parallelRanges(g.reductionSize, costPerItem: cols) { rows in
         for r in rows {
             let c = r / taps, tap = r &- c &* taps
             let ky = tap / g.kernelW, kx = tap &- ky &* g.kernelW

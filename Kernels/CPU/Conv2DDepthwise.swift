@@ -8,14 +8,15 @@
 
 public func conv2dDepthwise(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
+    threads: KernelThreads
 ) {
     precondition(g.isDepthwise || g.inChannelsPerGroup == 1, "conv2dDepthwise needs one input channel per group")
     let multiplier = g.outChannels / g.groups
     let planes = g.batch &* g.outChannels
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
     let taps = g.kernelH &* g.kernelW
-    parallelRanges(planes, costPerItem: outPlane &* taps) { range in
+    threads.parallelRanges(planes, costPerItem: outPlane &* taps) { range in
         for p in range {
             let n = p / g.outChannels, oc = p &- n &* g.outChannels
             let ic = oc / multiplier

@@ -40,19 +40,17 @@ public func winogradWeightCount(outChannels: Int, inChannels: Int) -> Int {
 /// rounding (relative error ~1e-6..1e-5 of the output's largest magnitude).
 public func conv2dWinograd(
     input: UnsafePointer<Float>, transformedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation
+    output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
+    threads: KernelThreads
 ) {
     precondition(winogradSupports(g), "conv2dWinograd needs a 3x3 stride-1 undilated ungrouped conv, got \(g)")
     if g.batch == 0 { return }
-    let plan = WinogradPlan(g)
-    let threads = max(1, min(kernelThreadCount, plan.blocks))
-    let next = BlockCounter()
-    // The blocks' GEMMs run inside our threads: OpenBLAS must be single-threaded for the call
-    // (it already is unless VISION_OPENBLAS_THREADS=1).
-    let juggle = threads > 1 && gemmUsesOpenBLASThreads
-    if juggle { openblas_set_num_threads(1) }
-    defer { if juggle { openblas_set_num_threads(Int32(kernelThreadCount)) } }
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    let plan = WinogradPlan(g, threads: threads)
+    let next = ChunkCounter()
+    // The blocks' GEMMs run inside our threads: OpenBLAS single-threaded for the call (it
+    // always is, except in the VISION_OPENBLAS_THREADS=1 comparison mode).
+    setOpenBLASThreadsForComparison(.single)
+    threads.forEachWorker(limit: plan.blocks) { _ in
         let scratch = WinogradScratch(plan)
         defer { scratch.release() }
         let v = scratch.v, m = scratch.m
@@ -73,35 +71,24 @@ public func conv2dWinograd(
     }
 }
 
-/// Hands out block numbers 0, 1, 2, ... to whichever thread asks first.
-final class BlockCounter: @unchecked Sendable {
-    private var next = 0
-    private let lock = NSLock()
-
-    func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < limit else { return nil }
-        next += 1
-        return next - 1
-    }
-}
-
 /// Tile grid and block size of one call, plus the per-block transforms.
 struct WinogradPlan {
     let g: ConvGeometry
     let tilesH: Int, tilesW: Int, totalTiles: Int
     let blockTiles: Int, blocks: Int
 
-    init(_ g: ConvGeometry) {
+    init(_ g: ConvGeometry, threads: KernelThreads) {
         self.g = g
         tilesH = (g.outH + 3) / 4
         tilesW = (g.outW + 3) / 4
         totalTiles = g.batch * tilesH * tilesW
         let perTile = WinogradF43.points * (g.inChannels + g.outChannels)
         var tiles = max(winogradMinBlockTiles, min(winogradBlockTiles, winogradBlockFloats / perTile))
-        // Enough blocks to keep every thread busy, then equal-sized blocks.
-        let minBlocks = 2 * max(1, kernelThreadCount)
+        // Enough blocks to keep every thread busy, then equal-sized blocks. The block width
+        // (the GEMMs' N) thus follows the thread count, and OpenBLAS's sgemm rounds
+        // differently for different N: results differ across thread counts by ~1e-6
+        // relative (the im2col path's do not).
+        let minBlocks = 2 * threads.count
         if totalTiles < tiles * minBlocks { tiles = max(16, (totalTiles + minBlocks - 1) / minBlocks) }
         tiles = min(tiles, totalTiles)
         let blocks = (totalTiles + tiles - 1) / tiles

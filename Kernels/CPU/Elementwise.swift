@@ -17,9 +17,10 @@ func activateRange<A: ActivationFunction>(
 /// out[i] = act(a[i] + b[i]). `out` may alias `a` or `b`.
 public func add(
     _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>,
-    count: Int, activation: KernelActivation
+    count: Int, activation: KernelActivation,
+    threads: KernelThreads
 ) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         switch activation {
         case .identity: addActivate(IdentityActivation.self, a, b, out, r)
         case .relu: addActivate(ReluActivation.self, a, b, out, r)
@@ -33,9 +34,10 @@ public func add(
 
 /// out[i] = act(x[i]). `out` may alias `x`.
 public func activate(
-    _ x: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, count: Int, activation: KernelActivation
+    _ x: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, count: Int, activation: KernelActivation,
+    threads: KernelThreads
 ) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         switch activation {
         case .identity: activateRange(IdentityActivation.self, x, out, r)
         case .relu: activateRange(ReluActivation.self, x, out, r)
@@ -49,9 +51,10 @@ public func activate(
 
 /// out[i] = a[i] * b[i].
 public func multiply(
-    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, count: Int
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, count: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         for i in r { out[i] = a[i] * b[i] }
     }
 }
@@ -60,9 +63,10 @@ public func multiply(
 /// (N*C of them, each `planeSize` floats); scale is [N, C] flattened.
 public func scaleChannels(
     _ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>,
-    planes: Int, planeSize: Int
+    planes: Int, planeSize: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
         for p in r {
             let s = scale[p]
             let src = x + p &* planeSize, dst = out + p &* planeSize
@@ -72,8 +76,8 @@ public func scaleChannels(
 }
 
 /// Copies `count` floats, split across threads when large.
-public func copyParallel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    parallelRanges(count, serialThreshold: 1 << 18) { r in
+public func copyParallel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, threads: KernelThreads) {
+    threads.parallelRanges(count, serialThreshold: 1 << 18) { r in
         (dst + r.lowerBound).update(from: src + r.lowerBound, count: r.count)
     }
 }

@@ -6,18 +6,19 @@ import COpenBLAS
 public func linear(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, batch: Int, inFeatures: Int, outFeatures: Int,
-    activation: KernelActivation
+    activation: KernelActivation,
+    threads: KernelThreads
 ) {
     if batch == 0 || outFeatures == 0 { return }
     if inFeatures == 0 {
         output.update(repeating: 0, count: batch &* outFeatures)
     } else {
         gemm(transB: true, m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
-             b: weight, ldb: inFeatures, c: output, ldc: outFeatures)
+             b: weight, ldb: inFeatures, c: output, ldc: outFeatures, threads: threads)
     }
     // Bias runs along the columns here, so finish each row with a per-column bias.
     if activation == .identity && bias == nil { return }
-    parallelRanges(batch, costPerItem: outFeatures) { rows in
+    threads.parallelRanges(batch, costPerItem: outFeatures) { rows in
         for r in rows {
             let row = output + r &* outFeatures
             if let bias {

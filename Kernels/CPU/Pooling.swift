@@ -9,13 +9,14 @@ public func maxPoolOutputSize(input: Int, kernel: Int, stride: Int, padding: Int
 /// Fast form: each window's in-bounds range is computed once, no per-tap checks.
 public func maxPool2d(
     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    planes: Int, inH: Int, inW: Int, kernel: Int, stride: Int, padding: Int
+    planes: Int, inH: Int, inW: Int, kernel: Int, stride: Int, padding: Int,
+    threads: KernelThreads
 ) {
     let outH = maxPoolOutputSize(input: inH, kernel: kernel, stride: stride, padding: padding)
     let outW = maxPoolOutputSize(input: inW, kernel: kernel, stride: stride, padding: padding)
     precondition(outH > 0 && outW > 0 && kernel > 0 && stride > 0 && padding >= 0, "bad max_pool2d geometry")
     let inPlane = inH &* inW, outPlane = outH &* outW
-    parallelRanges(planes, costPerItem: outPlane &* kernel &* kernel) { range in
+    threads.parallelRanges(planes, costPerItem: outPlane &* kernel &* kernel) { range in
         for p in range {
             let src = input + p &* inPlane
             let dst = output + p &* outPlane
@@ -72,9 +73,10 @@ public func maxPool2dReference(
 /// output[p] = mean of input plane p (planes = N*C, each `planeSize` floats).
 /// Accumulates in Double so the result does not depend on the summation order.
 public func globalAveragePool(
-    input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int
+    input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(planes, costPerItem: planeSize) { range in
+    threads.parallelRanges(planes, costPerItem: planeSize) { range in
         for p in range {
             let src = input + p &* planeSize
             var sum: Double = 0

@@ -3,9 +3,9 @@
 
 import Foundation
 
-public func softmax(_ x: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+public func softmax(_ x: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, threads: KernelThreads) {
     if cols == 0 { return }
-    parallelRanges(rows, costPerItem: cols &* 8) { range in
+    threads.parallelRanges(rows, costPerItem: cols &* 8) { range in
         for r in range {
             let src = x + r &* cols, dst = out + r &* cols
             var m = -Float.infinity

@@ -15,7 +15,8 @@ public func nearestSourceIndices(inSize: Int, outSize: Int) -> [Int] {
 
 public func upsampleNearest(
     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    planes: Int, inH: Int, inW: Int, outH: Int, outW: Int
+    planes: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+    threads: KernelThreads
 ) {
     precondition(inH > 0 && inW > 0 && outH >= 0 && outW >= 0, "bad upsample geometry")
     if planes == 0 || outH == 0 || outW == 0 { return }
@@ -24,7 +25,7 @@ public func upsampleNearest(
     ys.withUnsafeBufferPointer { ysp in
         xs.withUnsafeBufferPointer { xsp in
             let yIdx = ysp.baseAddress!, xIdx = xsp.baseAddress!
-            parallelRanges(planes, costPerItem: outH &* outW) { range in
+            threads.parallelRanges(planes, costPerItem: outH &* outW) { range in
                 for p in range {
                     let src = input + p &* inH &* inW
                     var dst = output + p &* outH &* outW

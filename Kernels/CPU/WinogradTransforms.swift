@@ -27,10 +27,11 @@ public enum WinogradF43 {
 /// - weight: [Cout, Cin, 3, 3].
 /// - output: [36, Cout, Cin] (point-major, so each point's slice is a GEMM A matrix).
 public func winogradTransformWeights(
-    weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, output: UnsafeMutablePointer<Float>
+    weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, output: UnsafeMutablePointer<Float>,
+    threads: KernelThreads
 ) {
     let pointStride = outChannels &* inChannels
-    parallelRanges(outChannels, costPerItem: inChannels &* 200) { range in
+    threads.parallelRanges(outChannels, costPerItem: inChannels &* 200) { range in
         for o in range {
             for i in 0..<inChannels {
                 let filter = weight + (o &* inChannels &+ i) &* 9

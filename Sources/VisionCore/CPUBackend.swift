@@ -5,17 +5,39 @@
 
 import VisionKernels
 
+/// The kernels' thread count, named here so backend users need not import VisionKernels.
+public typealias KernelThreads = VisionKernels.KernelThreads
+
 public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public var name: String { "cpu" }
+    /// Threads every kernel call of this backend may use (its own value: backends with
+    /// different counts can run at once in one process).
+    public let threads: KernelThreads
+    /// Which convs this backend's prepareConv2D sets up for Winograd.
+    public let winogradRouting: WinogradRouting
 
-    /// threads: OpenBLAS threads and chunks of the kernels' own loops (process-wide);
-    /// nil keeps the current setting (all cores by default).
-    public init(threads: Int? = nil) {
-        if let threads { VisionKernels.setThreadCount(threads) }
+    public var hostThreads: KernelThreads { threads }
+
+    public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured) {
+        self.threads = threads
+        self.winogradRouting = winogradRouting
+        Self.configureOpenBLAS()
+    }
+
+    /// OpenBLAS single-threaded and its load-time worker pool joined, unless
+    /// VISION_OPENBLAS_THREADS=1 (see VisionKernels' OpenBLASThreads.swift). Once per
+    /// process; every init calls it, and a program calls it first thing so that pool's
+    /// start-up spinning stays short.
+    public static func configureOpenBLAS() { configureOpenBLASThreads() }
+
+    /// threads: nil for all cores (what --threads left out means).
+    public convenience init(threads: Int?, winogradRouting: WinogradRouting = .measured) {
+        self.init(threads: threads.map(KernelThreads.init) ?? .allCores, winogradRouting: winogradRouting)
     }
 
     public func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D {
-        CPUPreparedConv2D(weight: weight, bias: bias, parameters: parameters)
+        CPUPreparedConv2D(weight: weight, bias: bias, parameters: parameters, winogradRouting: winogradRouting,
+                          threads: threads)
     }
 
     public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
@@ -25,11 +47,11 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         if let u = c.winogradWeight, c.usesWinograd(g) {
             conv2dWinograd(input: input.storage.pointer, transformedWeight: u.storage.pointer,
                            bias: c.bias?.storage.pointer, output: out.storage.pointer,
-                           geometry: g, activation: activation.kernelActivation)
+                           geometry: g, activation: activation.kernelActivation, threads: threads)
         } else {
             VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
                                  bias: c.bias?.storage.pointer, output: out.storage.pointer,
-                                 geometry: g, activation: activation.kernelActivation)
+                                 geometry: g, activation: activation.kernelActivation, threads: threads)
         }
         return out
     }
@@ -44,14 +66,14 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         VisionKernels.linear(input: input.storage.pointer, weight: l.weight.storage.pointer,
                              bias: l.bias?.storage.pointer, output: out.storage.pointer,
                              batch: input.shape[0], inFeatures: l.inFeatures, outFeatures: l.outFeatures,
-                             activation: activation.kernelActivation)
+                             activation: activation.kernelActivation, threads: threads)
         return out
     }
 
     public func maxPool2d(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
         let (out, planes) = maxPoolOutput(input, kernel: kernel, stride: stride, padding: padding)
         VisionKernels.maxPool2d(input: input.storage.pointer, output: out.storage.pointer, planes: planes,
-                                inH: input.shape[2], inW: input.shape[3], kernel: kernel, stride: stride, padding: padding)
+                                inH: input.shape[2], inW: input.shape[3], kernel: kernel, stride: stride, padding: padding, threads: threads)
         return out
     }
 
@@ -59,7 +81,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         precondition(input.rank == 4, "globalAveragePool input must be [N, C, H, W], got \(input.shape)")
         let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], 1, 1])
         VisionKernels.globalAveragePool(input: input.storage.pointer, output: out.storage.pointer,
-                                        planes: input.shape[0] * input.shape[1], planeSize: input.shape[2] * input.shape[3])
+                                        planes: input.shape[0] * input.shape[1], planeSize: input.shape[2] * input.shape[3], threads: threads)
         return out
     }
 
@@ -69,7 +91,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], height, width])
         VisionKernels.upsampleNearest(input: input.storage.pointer, output: out.storage.pointer,
                                       planes: input.shape[0] * input.shape[1], inH: input.shape[2], inW: input.shape[3],
-                                      outH: height, outW: width)
+                                      outH: height, outW: width, threads: threads)
         return out
     }
 
@@ -77,14 +99,14 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         precondition(a.shape == b.shape, "add of mismatched shapes \(a.shape) and \(b.shape)")
         let out = Tensor(uninitializedShape: a.shape)
         VisionKernels.add(a.storage.pointer, b.storage.pointer, output: out.storage.pointer,
-                          count: a.count, activation: activation.kernelActivation)
+                          count: a.count, activation: activation.kernelActivation, threads: threads)
         return out
     }
 
     public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "multiply of mismatched shapes \(a.shape) and \(b.shape)")
         let out = Tensor(uninitializedShape: a.shape)
-        VisionKernels.multiply(a.storage.pointer, b.storage.pointer, output: out.storage.pointer, count: a.count)
+        VisionKernels.multiply(a.storage.pointer, b.storage.pointer, output: out.storage.pointer, count: a.count, threads: threads)
         return out
     }
 
@@ -95,14 +117,14 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
                      "scale \(scale.shape) must be [N, C, 1, 1] for input \(input.shape)")
         let out = Tensor(uninitializedShape: input.shape)
         VisionKernels.scaleChannels(input.storage.pointer, scale: scale.storage.pointer, output: out.storage.pointer,
-                                    planes: planes, planeSize: input.shape[2] * input.shape[3])
+                                    planes: planes, planeSize: input.shape[2] * input.shape[3], threads: threads)
         return out
     }
 
     public func activate(_ input: Tensor, _ activation: Activation) -> Tensor {
         let out = Tensor(uninitializedShape: input.shape)
         VisionKernels.activate(input.storage.pointer, output: out.storage.pointer,
-                               count: input.count, activation: activation.kernelActivation)
+                               count: input.count, activation: activation.kernelActivation, threads: threads)
         return out
     }
 
@@ -111,12 +133,12 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let cols = input.shape[input.rank - 1]
         let out = Tensor(uninitializedShape: input.shape)
         VisionKernels.softmax(input.storage.pointer, output: out.storage.pointer,
-                              rows: cols == 0 ? 0 : input.count / cols, cols: cols)
+                              rows: cols == 0 ? 0 : input.count / cols, cols: cols, threads: threads)
         return out
     }
 
     public func concat(_ inputs: [Tensor], axis: Int) -> Tensor {
-        concatTensors(inputs, axis: axis)
+        concatTensors(inputs, axis: axis, threads: threads)
     }
 
     public func topK(_ input: Tensor, k: Int) -> (values: [Float], indices: [Int]) {
@@ -155,7 +177,7 @@ func maxPoolOutput(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> (
     return (Tensor(uninitializedShape: [input.shape[0], input.shape[1], outH, outW]), input.shape[0] * input.shape[1])
 }
 
-func concatTensors(_ inputs: [Tensor], axis: Int) -> Tensor {
+func concatTensors(_ inputs: [Tensor], axis: Int, threads: KernelThreads) -> Tensor {
     precondition(!inputs.isEmpty, "concat of no tensors")
     let first = inputs[0].shape
     let axis = axis < 0 ? axis + first.count : axis
@@ -173,7 +195,7 @@ func concatTensors(_ inputs: [Tensor], axis: Int) -> Tensor {
     let inner = first[(axis + 1)...].reduce(1, *)
     // Tensors keep their storage alive; pointers stay valid for the call.
     let parts = inputs.map { (pointer: UnsafePointer($0.storage.pointer), axisSize: $0.shape[axis]) }
-    VisionKernels.concatenate(parts, output: out.storage.pointer, outer: outer, inner: inner)
+    VisionKernels.concatenate(parts, output: out.storage.pointer, outer: outer, inner: inner, threads: threads)
     withExtendedLifetime(inputs) {}
     return out
 }

@@ -60,6 +60,9 @@ public protocol PreparedLinear: AnyObject, Sendable {
 
 public protocol ComputeBackend: AnyObject, Sendable {
     var name: String { get }
+    /// CPU threads the model may use for work it does beside this backend's operations
+    /// (RoIAlign), so one setting (--threads) bounds the whole detection.
+    var hostThreads: KernelThreads { get }
 
     /// weight [Cout, Cin/groups, kH, kW], bias [Cout] or nil.
     func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D

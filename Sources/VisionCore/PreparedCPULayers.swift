@@ -19,11 +19,13 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
     public let bias: Tensor?
     /// [36, Cout, Cin] Winograd F(4x4, 3x3) weights, or nil when this conv never uses Winograd.
     public let winogradWeight: Tensor?
-    /// The routing rule in force when the weights were prepared.
+    /// The routing rule of the backend that prepared the weights.
     public let winogradRouting: WinogradRouting
 
-    /// weight [Cout, Cin/groups, kH, kW], bias [Cout] or nil.
-    public init(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) {
+    /// weight [Cout, Cin/groups, kH, kW], bias [Cout] or nil; `winogradRouting` is the
+    /// preparing backend's (`threads` only parallelizes the weight transform).
+    public init(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters, winogradRouting routing: WinogradRouting,
+                threads: KernelThreads) {
         precondition(weight.rank == 4, "conv weight must be [Cout, Cin/groups, kH, kW], got \(weight.shape)")
         let p = parameters
         precondition(p.groups > 0 && p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0
@@ -37,13 +39,12 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
         self.parameters = p
         packedWeight = weight.copy().reshaped([outChannels, weight.shape[1] * kernelH * kernelW])
         self.bias = bias?.copy().reshaped([outChannels])
-        let routing = WinogradRouting.current
         winogradRouting = routing
         if kernelH == 3 && kernelW == 3 && p.strideH == 1 && p.strideW == 1 && p.dilationH == 1 && p.dilationW == 1
             && p.groups == 1 && inChannels >= routing.minChannels && outChannels >= routing.minChannels {
             let u = Tensor(uninitializedShape: [WinogradF43.points, outChannels, inChannels])
             winogradTransformWeights(weight: packedWeight.storage.pointer, outChannels: outChannels,
-                                     inChannels: inChannels, output: u.storage.pointer)
+                                     inChannels: inChannels, output: u.storage.pointer, threads: threads)
             winogradWeight = u
         } else {
             winogradWeight = nil
@@ -71,7 +72,8 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
 }
 
 /// Which 3x3 stride-1 undilated ungrouped convs the CPU backend computes with
-/// Winograd F(4x4, 3x3) instead of im2col + sgemm. Read when a conv is prepared.
+/// Winograd F(4x4, 3x3) instead of im2col + sgemm: a value of each CPUBackend, given to
+/// every conv it prepares.
 public struct WinogradRouting: Sendable, Hashable {
     /// Fewest input and output channels (decides at prepare time whether to keep
     /// transformed weights, 4x the size of the filters).
@@ -91,9 +93,6 @@ public struct WinogradRouting: Sendable, Hashable {
     public static let always = WinogradRouting(minChannels: 1, minOutputPixels: 1)
     /// im2col + sgemm only.
     public static let never = WinogradRouting(minChannels: .max, minOutputPixels: .max)
-
-    /// The rule convs prepared from now on follow; set it before loading a model.
-    nonisolated(unsafe) public static var current = WinogradRouting.measured
 }
 
 public final class CPUPreparedLinear: PreparedLinear, @unchecked Sendable {

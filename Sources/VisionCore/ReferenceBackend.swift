@@ -5,13 +5,15 @@
 import VisionKernels
 
 public final class ReferenceBackend: ComputeBackend, @unchecked Sendable {
-    private let cpu = CPUBackend()
+    /// The fast kernels it borrows run on the calling thread only.
+    private let cpu = CPUBackend(threads: .single, winogradRouting: .never)
     public var name: String { "reference" }
+    public var hostThreads: KernelThreads { .single }
 
     public init() {}
 
     public func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D {
-        CPUPreparedConv2D(weight: weight, bias: bias, parameters: parameters)
+        cpu.prepareConv2D(weight: weight, bias: bias, parameters: parameters)
     }
 
     public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
@@ -63,7 +65,7 @@ public final class ReferenceBackend: ComputeBackend, @unchecked Sendable {
         return out
     }
 
-    public func concat(_ inputs: [Tensor], axis: Int) -> Tensor { concatTensors(inputs, axis: axis) }
+    public func concat(_ inputs: [Tensor], axis: Int) -> Tensor { cpu.concat(inputs, axis: axis) }
 
     public func topK(_ input: Tensor, k: Int) -> (values: [Float], indices: [Int]) {
         precondition(input.rank == 1, "topK needs a 1-D tensor, got \(input.shape)")

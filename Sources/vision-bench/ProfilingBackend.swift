@@ -21,9 +21,10 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     var stage: StageTimings.Stage = .transform
     var costs: [StageTimings.Stage: OperationCost] = [:]
 
-    init(threads: Int) { cpu = CPUBackend(threads: threads) }
+    init(threads: Int) { cpu = CPUBackend(threads: KernelThreads(threads)) }
 
     var name: String { "cpu (profiled)" }
+    var hostThreads: KernelThreads { cpu.hostThreads }
 
     private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

@@ -85,8 +85,8 @@ func peakRSSMiB() -> Double {
 /// (the machine's ceiling; the kernels themselves run OpenBLAS single-threaded, see
 /// VisionKernels' gemm), median of 5.
 func sgemmGflops(n: Int = 2048) -> Double {
-    openblas_set_num_threads(Int32(currentThreadCount()))
-    defer { setThreadCount(currentThreadCount()) }
+    openblas_set_num_threads(Int32(options.threads))
+    defer { openblas_set_num_threads(1) }  // the kernels' GEMMs set their own count in comparison mode
     let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
     let b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)

@@ -47,11 +47,12 @@ func winogradTimes(_ g: ConvGeometry) -> (im2col: Timed, winograd: Timed) {
     let transformed = UnsafeMutablePointer<Float>.allocate(
         capacity: winogradWeightCount(outChannels: g.outChannels, inChannels: g.inChannels))
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate(); transformed.deallocate() }
-    winogradTransformWeights(weight: weight, outChannels: g.outChannels, inChannels: g.inChannels, output: transformed)
-    let runA = { conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu) }
+    winogradTransformWeights(weight: weight, outChannels: g.outChannels, inChannels: g.inChannels, output: transformed,
+                             threads: threads)
+    let runA = { conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu, threads: threads) }
     let runB = {
         conv2dWinograd(input: input, transformedWeight: transformed, bias: bias, output: output,
-                       geometry: g, activation: .relu)
+                       geometry: g, activation: .relu, threads: threads)
     }
     let first = seconds(runA) + seconds(runB)
     let runs = max(5, min(15, Int(1.0 / max(first, 1e-6))))

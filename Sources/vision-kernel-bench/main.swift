@@ -76,8 +76,8 @@ func randomBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
 
 /// cblas_sgemm with OpenBLAS's own threading at the kernels' thread count: the ceiling.
 func sgemmGflops() -> Double {
-    openblas_set_num_threads(Int32(currentThreadCount()))
-    defer { setThreadCount(currentThreadCount()) }
+    openblas_set_num_threads(Int32(threads.count))
+    defer { openblas_set_num_threads(1) }  // the kernels' GEMMs set their own count in comparison mode
     let n = 2048
     let a = randomBuffer(n * n), b = randomBuffer(n * n), c = randomBuffer(n * n)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
@@ -93,7 +93,7 @@ func convGflops(_ g: ConvGeometry) -> (gflops: Double, ms: Double) {
     let bias = randomBuffer(g.outChannels), output = randomBuffer(g.outputCount)
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate() }
     let t = medianSeconds {
-        conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu)
+        conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu, threads: threads)
     }
     return (g.flops / t / 1e9, t * 1e3)
 }
@@ -139,7 +139,8 @@ let mobilenetDepthwise: [ConvCase] = [
 ]
 
 let options = BenchOptions(arguments: CommandLine.arguments)
-setThreadCount(options.threads)
+/// The thread count of every kernel call.
+let threads = KernelThreads(options.threads)
 if let tile = options.tileFloats { convTileFloats = tile }
 if let block = options.winogradBlock { winogradBlockTiles = block }
 

@@ -66,8 +66,12 @@ struct DatasetInspect: ParsableCommand {
     @Option(help: ArgumentHelp("The architecture whose anchors the report's box sizes are drawn against.", valueName: "name"))
     var model = "fasterrcnn_mobilenet_v2_fpn"
 
+    @Option(help: "Threads decoding images with --decode (default: all cores).")
+    var threads: Int?
+
     func validate() throws {
         guard maxProblems >= 0 else { throw ValidationError("--max-problems must be >= 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try DatasetSource(path: path, images: images, annotations: annotations)
         guard ModelConfig.names.contains(model) else {
             throw ValidationError("unknown --model '\(model)'; valid: \(ModelConfig.names.joined(separator: ", "))")
@@ -81,7 +85,7 @@ struct DatasetInspect: ParsableCommand {
         let config = try folder.map { _ in try ModelConfig.load(name: model) }
         try folder?.prepare()
         var dataset = try DatasetSource(path: path, images: images, annotations: annotations).load()
-        if decode { dataset = dataset.checkingImageDecoding() }
+        if decode { dataset = dataset.checkingImageDecoding(threads: kernelThreads(threads)) }
         let text = try dataset.inspectionReport(split: split, maxProblems: maxProblems)
         print(text)
         if let folder, let config {

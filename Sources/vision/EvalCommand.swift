@@ -122,7 +122,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             images = try runModel(records: records, classes: data.classes)
         }
-        let (metrics, coco) = DetectionMetrics.evaluate(images, classes: data.classes)
+        let (metrics, coco) = DetectionMetrics.evaluate(images, classes: data.classes, threads: kernelThreads(threads))
         let summary = "\(data.format.rawValue) dataset \(source.description), split \(splitName): \(records.count) images, "
             + "\(records.reduce(0) { $0 + $1.boxes.count }) boxes, \(images.reduce(0) { $0 + $1.detections.count }) detections"
         print(summary)
@@ -169,7 +169,7 @@ struct EvalCommand: ParsableCommand {
     private func runModel(records: [DetectionRecord], classes: [String]) throws -> [EvaluationImage] {
         let resolved = try CheckpointResolver.resolve(checkpoint)
         let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
-                                    backend: CPUBackend(threads: threads))
+                                    backend: CPUBackend(threads: kernelThreads(threads)))
         let labelMap = try Self.labelMap(modelLabels: detector.labels, classes: classes, checkpoint: resolved.url.path)
         var images: [EvaluationImage] = []
         let progress = ProgressReporter(total: records.count, quiet: quiet)

@@ -96,6 +96,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
+        let threads = kernelThreads(self.threads)
         let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
                                     backend: CPUBackend(threads: threads))
         if resolved.isShipped && checkpoint == nil && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
@@ -124,7 +125,8 @@ struct PredictCommand: ParsableCommand {
         let progress = ProgressReporter(total: inputs.count, quiet: quiet, unit: hasVideos ? "files" : "images")
         if resumeState.droppedPartialLine { progress.message("resume: an incomplete last line of \(output ?? "") will be rewritten") }
         let frames = FrameSelection(every: every, done: resumeState.doneFrames, keepAllFrames: media != nil)
-        let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil, frames: frames)
+        let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil, frames: frames,
+                                             prefetch: threads.count > 1)
         let videos = VideoPrediction(writer: writer, media: media, progress: progress, recorded: resumeState.recordedObjects)
         defer { queue.close(); videos.abandon() }
 

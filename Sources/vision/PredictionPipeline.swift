@@ -14,8 +14,24 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     private var items: [Element] = []
     private let capacity: Int
     private var closed = false
+    /// False: the producer works only while the consumer waits (see awaitDemand).
+    private let prefetch: Bool
+    private var consumersWaiting = 0
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(capacity: Int, prefetch: Bool = true) {
+        self.capacity = max(1, capacity)
+        self.prefetch = prefetch
+    }
+
+    /// Producer side, before preparing an item. Without prefetch, blocks until the consumer
+    /// waits in take() on an empty queue, so producing never overlaps the consumer's work
+    /// (--threads 1 keeps one core busy). False once the queue is closed.
+    func awaitDemand() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !prefetch && !closed && (consumersWaiting == 0 || !items.isEmpty) { condition.wait() }
+        return !closed
+    }
 
     /// Blocks while full. Returns false (dropping `item`) once the queue is closed.
     @discardableResult
@@ -33,7 +49,10 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     func take() -> Element? {
         condition.lock()
         defer { condition.unlock() }
+        consumersWaiting += 1
+        condition.broadcast()
         while items.isEmpty && !closed { condition.wait() }
+        consumersWaiting -= 1
         guard !items.isEmpty else { return nil }
         let item = items.removeFirst()
         condition.broadcast()
@@ -101,11 +120,14 @@ struct FrameSelection: Sendable {
 enum PredictionPipeline {
     /// Starts the producer thread and returns the queue it fills; the queue is
     /// closed after the last input. Close it from the consumer side to stop early.
+    /// prefetch: decode the next inputs while the model runs (one more busy thread);
+    /// false decodes each input only when the consumer asks for it.
     static func start(inputs: [InputImage], detector: Detector, keepImages: Bool, frames: FrameSelection = FrameSelection(),
-                      depth: Int = 2) -> BoundedQueue<PipelineItem> {
-        let queue = BoundedQueue<PipelineItem>(capacity: depth)
+                      depth: Int = 2, prefetch: Bool = true) -> BoundedQueue<PipelineItem> {
+        let queue = BoundedQueue<PipelineItem>(capacity: depth, prefetch: prefetch)
         let thread = Thread {
             for input in inputs {
+                guard queue.awaitDemand() else { break }
                 if input.isVideo {
                     if !produceFrames(of: input, detector: detector, selection: frames, into: queue) { break }
                     continue
@@ -137,6 +159,7 @@ enum PredictionPipeline {
         let done = selection.done[input.file] ?? []
         var index = 0
         while true {
+            guard queue.awaitDemand() else { return false }
             let process = index % selection.every == 0 && !done.contains(index)
             let frame: VideoFrame?
             do {

@@ -90,7 +90,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { setThreadCount(threads) }
         let (trainer, data) = try resume.map { try resumedTrainer($0) } ?? newTrainer()
         // Recorded at the step this process starts from: a resumed run may read a changed dataset.
         trainer.metrics.log(data.metrics(globalStep: trainer.progress.globalStep))
@@ -137,7 +136,7 @@ struct TrainCommand: ParsableCommand {
         let runDirectory = try claimRunFolder()
         do {
             let trainer = try Trainer(model: net, classes: data.classes, records: data.report.records, options: options,
-                                      runDirectory: runDirectory)
+                                      runDirectory: runDirectory, threads: kernelThreads(threads))
             try data.report.write(to: runDirectory)
             trainer.validation = data.validation
             return (trainer, data.report)

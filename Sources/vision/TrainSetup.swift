@@ -117,7 +117,8 @@ extension TrainCommand {
         let model = try TrainableDetectionModels.make(config: loaded.config, stateDict: loaded.state, source: checkpointURL.path,
                                                       trainableBackboneLayers: options.trainableBackboneLayers)
         let trainer = try Trainer(model: model, classes: loaded.classes, records: data.report.records,
-                                  options: options, runDirectory: run, resume: loaded)
+                                  options: options, runDirectory: run, resume: loaded,
+                                  threads: kernelThreads(threads))
         trainer.validation = data.validation
         try data.report.write(to: run)
         return (trainer, data.report)

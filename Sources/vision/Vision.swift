@@ -31,6 +31,7 @@ struct Vision: ParsableCommand {
 
     static func main() {
         MemoryTuning.reuseFreedMemory()
+        CPUBackend.configureOpenBLAS()
         main(nil)
     }
 }

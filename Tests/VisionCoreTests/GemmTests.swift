@@ -9,13 +9,11 @@ import XCTest
 
 final class GemmTests: XCTestCase {
     func testMatchesNaiveProductForEveryLayoutAndThreadCount() {
-        let saved = currentThreadCount()
-        defer { setThreadCount(saved) }
         var rng = SplitMix64(seed: 3)
         func uniform() -> Float { Float(rng.next() >> 40) / Float(1 << 24) }
         var worst: Float = 0
-        for threads in [1, 2, 3] {
-            setThreadCount(threads)
+        for count in [1, 2, 3] {
+            let threads = KernelThreads(count)
             for (m, n, k) in [(7, 1000, 300), (64, 333, 129), (1, 4096, 17), (130, 65, 1000), (5, 200, 1)] {
                 for transA in [false, true] {
                     for transB in [false, true] {
@@ -31,7 +29,7 @@ final class GemmTests: XCTestCase {
                                 b.withUnsafeBufferPointer { pb in
                                     c.withUnsafeMutableBufferPointer { pc in
                                         gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda,
-                                             b: pb.baseAddress!, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc)
+                                             b: pb.baseAddress!, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc, threads: threads)
                                     }
                                 }
                             }

@@ -42,15 +42,12 @@ final class WinogradTests: XCTestCase {
     /// Runs `c` with Winograd (forced for every eligible conv) and with the reference
     /// backend; asserts the kernel bound and that the Winograd path was taken.
     @discardableResult
-    func run(_ c: Case, activation: Activation, seed: UInt64) -> Difference {
+    func run(_ c: Case, activation: Activation, seed: UInt64, threads: KernelThreads = .allCores) -> Difference {
         let parameters = Conv2DParameters(stride: 1, padding: c.padding)
         let input = randomTensor(c.input, seed: seed)
         let weight = randomTensor([c.cout, c.input[1], 3, 3], seed: seed + 1, scale: 0.5)
         let bias = c.bias ? randomTensor([c.cout], seed: seed + 2) : nil
-        let saved = WinogradRouting.current
-        WinogradRouting.current = .always
-        defer { WinogradRouting.current = saved }
-        let cpu = CPUBackend(), reference = ReferenceBackend()
+        let cpu = CPUBackend(threads: threads, winogradRouting: .always), reference = ReferenceBackend()
         let prepared = cpu.prepareConv2D(weight: weight, bias: bias, parameters: parameters)
         let prepared2 = prepared as? CPUPreparedConv2D
         XCTAssertNotNil(prepared2?.winogradWeight, "\(c.name): Winograd weights prepared")
@@ -75,17 +72,13 @@ final class WinogradTests: XCTestCase {
     /// Small blocks: many blocks per call, blocks ending mid-row and mid-image,
     /// 8-tile groups with remainders; the single-threaded and threaded paths.
     func testBlockSplitsAndThreadCounts() {
-        let savedBlock = winogradBlockFloats, savedMin = winogradMinBlockTiles, savedThreads = currentThreadCount()
-        defer {
-            winogradBlockFloats = savedBlock; winogradMinBlockTiles = savedMin
-            setThreadCount(savedThreads)
-        }
+        let savedBlock = winogradBlockFloats, savedMin = winogradMinBlockTiles
+        defer { winogradBlockFloats = savedBlock; winogradMinBlockTiles = savedMin }
         let c = Case(name: "blocks 2x16x23x29", input: [2, 16, 23, 29], cout: 16, padding: 1)
         for (block, threads) in [(1, 1), (1, 2), (36 * 32 * 13, 2), (36 * 32 * 13, 1), (1 << 22, 2)] {
             winogradBlockFloats = block
             winogradMinBlockTiles = 1
-            setThreadCount(threads)
-            run(c, activation: .relu, seed: UInt64(block + threads))
+            run(c, activation: .relu, seed: UInt64(block + threads), threads: KernelThreads(threads))
         }
     }
 
@@ -101,10 +94,11 @@ final class WinogradTests: XCTestCase {
         let input = randomTensor([1, 24, 17, 14], seed: 7), weight = randomTensor([20, 24, 3, 3], seed: 8, scale: 0.5)
         let bias = randomTensor([20], seed: 9)
         let u = Tensor(uninitializedShape: [36, 20, 24])
-        winogradTransformWeights(weight: weight.storage.pointer, outChannels: 20, inChannels: 24, output: u.storage.pointer)
+        winogradTransformWeights(weight: weight.storage.pointer, outChannels: 20, inChannels: 24, output: u.storage.pointer,
+                                 threads: .allCores)
         let fast = Tensor(uninitializedShape: [1, 20, 17, 14]), slow = Tensor(uninitializedShape: [1, 20, 17, 14])
         conv2dWinograd(input: input.storage.pointer, transformedWeight: u.storage.pointer, bias: bias.storage.pointer,
-                       output: fast.storage.pointer, geometry: g, activation: .hardswish)
+                       output: fast.storage.pointer, geometry: g, activation: .hardswish, threads: .allCores)
         conv2dReference(input: input.storage.pointer, weight: weight.storage.pointer, bias: bias.storage.pointer,
                         output: slow.storage.pointer, geometry: g, activation: .hardswish)
         assertClose(fast, slow, tolerance: 1e-4, "winograd kernel API")
@@ -112,10 +106,7 @@ final class WinogradTests: XCTestCase {
 
     /// The default rule: small channel counts, strided, grouped or tiny maps stay on im2col.
     func testMeasuredRoutingSkipsIneligibleConvs() {
-        let saved = WinogradRouting.current
-        WinogradRouting.current = .measured
-        defer { WinogradRouting.current = saved }
-        let cpu = CPUBackend()
+        let cpu = CPUBackend(winogradRouting: .measured)
         func prepared(_ cin: Int, _ cout: Int, _ p: Conv2DParameters, k: Int = 3) -> CPUPreparedConv2D {
             cpu.prepareConv2D(weight: randomTensor([cout, cin / p.groups, k, k], seed: 1), bias: nil, parameters: p)
                 as! CPUPreparedConv2D

@@ -71,14 +71,14 @@ final class COCOEvalParityTests: XCTestCase {
         let matched = PredictionFile.match(lines, records: try fitted.records(split: "gt_border"), classes: fitted.classes)
         let kept = matched.images.reduce(0) { $0 + $1.groundTruth.boxes.count }
         XCTAssertEqual(kept, expected.num_gt - kinds[.zeroAreaBox]! - kinds[.boxOutOfBounds]!, "clipped boxes are kept, the rest dropped")
-        let ap50 = DetectionMetrics.evaluate(matched.images, classes: fitted.classes).metrics.AP50
+        let ap50 = DetectionMetrics.evaluate(matched.images, classes: fitted.classes, threads: .allCores).metrics.AP50
         print("_border AP50: training reading \(ap50), pycocotools \(expected.stats[1])")
         XCTAssertGreaterThan(abs(ap50 - expected.stats[1]), 1e-3)
     }
 
     func compareWithPycocotools(_ suffix: String) throws {
         let (expected, dataset, matched) = try load(suffix)
-        let (metrics, coco) = DetectionMetrics.evaluate(matched.images, classes: dataset.classes)
+        let (metrics, coco) = DetectionMetrics.evaluate(matched.images, classes: dataset.classes, threads: .allCores)
         print("fixture expected\(suffix).json:")
 
         let statsDiff = zip(coco.stats, expected.stats).map { abs($0 - $1) }.max()!
@@ -132,7 +132,7 @@ final class COCOEvalParityTests: XCTestCase {
 
     func testMetricsJSONKeys() throws {
         let (_, dataset, matched) = try load()
-        let metrics = DetectionMetrics.evaluate(matched.images, classes: dataset.classes).metrics
+        let metrics = DetectionMetrics.evaluate(matched.images, classes: dataset.classes, threads: .allCores).metrics
         let json = try JSONSerialization.jsonObject(with: metrics.jsonData()) as! [String: Any]
         XCTAssertEqual(Set(json.keys), ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100",
                                         "per_class_AP50", "VOC07_mAP"])
@@ -148,7 +148,7 @@ final class COCOEvalParityTests: XCTestCase {
                 ScoredDetection(box: $0.0, label: $0.1, score: 0.9)
             })
         }
-        let stats = COCOEvaluator.evaluate(perfect, numClasses: dataset.classes.count).stats
+        let stats = COCOEvaluator.evaluate(perfect, numClasses: dataset.classes.count, threads: .allCores).stats
         XCTAssertEqual(stats[0], 1, accuracy: 1e-12)
         XCTAssertEqual(stats[8], 1, accuracy: 1e-12)
         XCTAssertEqual(VOC07Evaluator.evaluate(perfect, numClasses: dataset.classes.count).mAP, 1, accuracy: 1e-12)
@@ -164,7 +164,7 @@ final class COCOEvalParityTests: XCTestCase {
         let detections = [ScoredDetection(box: BoundingBox(x1: 0, y1: 0, x2: 50, y2: 50), label: 1, score: 0.5),
                           ScoredDetection(box: BoundingBox(x1: 110, y1: 110, x2: 150, y2: 150), label: 1, score: 0.9),
                           ScoredDetection(box: BoundingBox(x1: 120, y1: 120, x2: 160, y2: 160), label: 1, score: 0.8)]
-        let e = COCOEvaluator.evaluate([EvaluationImage(groundTruth: record, detections: detections)], numClasses: 1)
+        let e = COCOEvaluator.evaluate([EvaluationImage(groundTruth: record, detections: detections)], numClasses: 1, threads: .allCores)
         XCTAssertEqual(e.stats[0], 1, accuracy: 1e-12)
         XCTAssertEqual(e.stats[8], 1, accuracy: 1e-12)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import VisionCore
 import VisionData
 import XCTest
 
@@ -23,7 +24,7 @@ final class DecodeCheckTests: XCTestCase {
         XCTAssertEqual(headers.problems.map(\.kind), [.undecodableImage, .undecodableImage], "\(headers.problems)")
         XCTAssertEqual(Set(headers.problems.map { ($0.file as NSString).lastPathComponent }), ["empty.jpg", "text.jpg"])
 
-        let decoded = headers.checkingImageDecoding(threads: 2)
+        let decoded = headers.checkingImageDecoding(threads: KernelThreads(2))
         XCTAssertEqual(try decoded.records(split: "all").map(\.fileName), ["good.jpg"])
         let cut = try XCTUnwrap(decoded.problems.first { $0.file.hasSuffix("cut.jpg") })
         XCTAssertEqual(cut.kind, .undecodableImage)

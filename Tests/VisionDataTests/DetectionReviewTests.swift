@@ -60,13 +60,13 @@ final class DetectionReviewTests: XCTestCase {
 
     func testPrecisionCurveMeanIsTheClassAP50() {
         let all = images()
-        let coco = COCOEvaluator.evaluate(all, numClasses: 2)
+        let coco = COCOEvaluator.evaluate(all, numClasses: 2, threads: .allCores)
         for k in 0..<2 {
             let curve = try! XCTUnwrap(coco.precisionCurve(classIndex: k, iouIndex: 0))
             XCTAssertEqual(curve.count, 101)
             XCTAssertEqual(curve.reduce(0, +) / 101, coco.classAP50(k), accuracy: 1e-12)
         }
         XCTAssertEqual(coco.iouIndex(0.75), 5)
-        XCTAssertNil(COCOEvaluator.evaluate(all, numClasses: 3).precisionCurve(classIndex: 2, iouIndex: 0), "no objects of class 3")
+        XCTAssertNil(COCOEvaluator.evaluate(all, numClasses: 3, threads: .allCores).precisionCurve(classIndex: 2, iouIndex: 0), "no objects of class 3")
     }
 }

@@ -36,13 +36,13 @@ final class EvaluationSpeedTests: XCTestCase {
         }
         let names = (1...classes).map { "c\($0)" }
         var clock = Date()
-        _ = COCOEvaluator.evaluate(images, numClasses: classes)
+        _ = COCOEvaluator.evaluate(images, numClasses: classes, threads: .allCores)
         let cocoSeconds = Date().timeIntervalSince(clock)
         clock = Date()
         _ = VOC07Evaluator.evaluate(images, numClasses: classes)
         print(String(format: "COCOeval %.2f s, VOC07 %.2f s", cocoSeconds, Date().timeIntervalSince(clock)))
         let start = Date()
-        let metrics = DetectionMetrics.evaluate(images, classes: names).metrics
+        let metrics = DetectionMetrics.evaluate(images, classes: names, threads: .allCores).metrics
         let seconds = Date().timeIntervalSince(start)
         print("COCOeval + VOC07 on 5000 images x 100 detections: \(String(format: "%.2f", seconds)) s, AP \(metrics.AP)")
         XCTAssertGreaterThan(metrics.AP50, 0.03)  // 93 random false positives per image

@@ -30,15 +30,15 @@ final class OpsTestsRoIAlign: XCTestCase {
         let scale = Float((try fx.param("roialign"))["spatial_scale"] as! Double)
 
         let out = roiAlign(features: features, boxes: boxes, batchIndices: batch,
-                           spatialScale: scale, samplingRatio: 2)
+                           spatialScale: scale, samplingRatio: 2, threads: .allCores)
         check(out, try fx.array("roialign_out"), "roi_align 7x7 sr2")
         let fromRows = roiAlign(features: features, rois: Tensor(shape: [k, 5], values: rois),
-                                spatialScale: scale, samplingRatio: 2)
+                                spatialScale: scale, samplingRatio: 2, threads: .allCores)
         XCTAssertEqual(fromRows.values, out.values, "roiAlign(rois: [K, 5]) must equal roiAlign(boxes:batchIndices:)")
 
         let first = Array(0..<30)
         let adaptive = roiAlign(features: features, boxes: boxes.selecting(first), batchIndices: Array(batch[0..<30]),
-                                outputHeight: 5, outputWidth: 4, spatialScale: scale, samplingRatio: 0, aligned: true)
+                                outputHeight: 5, outputWidth: 4, spatialScale: scale, samplingRatio: 0, aligned: true, threads: .allCores)
         check(adaptive, try fx.array("roialign_out_aligned_adaptive"), "roi_align 5x4 adaptive aligned")
     }
 
@@ -56,7 +56,7 @@ final class OpsTestsRoIAlign: XCTestCase {
             XCTAssertEqual(setup.mapper.kMin, params["k_min"] as! Int, name)
             XCTAssertEqual(setup.mapper.kMax, params["k_max"] as! Int, name)
 
-            check(pooler(features: features, boxes: boxes, imageSizes: sizes), try fx.array(name + "_out"), name)
+            check(pooler(features: features, boxes: boxes, imageSizes: sizes, threads: .allCores), try fx.array(name + "_out"), name)
         }
     }
 
@@ -81,14 +81,14 @@ final class OpsTestsRoIAlign: XCTestCase {
         for run in 0..<2 {
             let start = Date()
             out = roiAlign(features: features, boxes: boxes, batchIndices: Array(repeating: 0, count: 1000),
-                           spatialScale: 0.25, samplingRatio: 2)
+                           spatialScale: 0.25, samplingRatio: 2, threads: .allCores)
             print("roiAlign 1000 RoIs x \(c) ch, run \(run): \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms")
         }
         let per = c * 49
         var maxDiff: Float = 0
         for r in stride(from: 0, to: 1000, by: 97) {
             let one = roiAlign(features: features, boxes: boxes.selecting([r]), batchIndices: [0],
-                               spatialScale: 0.25, samplingRatio: 2).values
+                               spatialScale: 0.25, samplingRatio: 2, threads: .allCores).values
             for j in 0..<per { maxDiff = max(maxDiff, abs(one[j] - out[flat: r * per + j])) }
         }
         print("roiAlign threaded vs single-RoI max abs diff \(maxDiff)")

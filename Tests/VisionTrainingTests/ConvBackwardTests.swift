@@ -34,7 +34,7 @@ final class ConvBackwardTests: XCTestCase {
 
     func forward(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry) -> [Float] {
         var out = [Float](repeating: 0, count: g.outputCount)
-        conv2d(input: x, weight: w, bias: b, output: &out, geometry: g, activation: .identity)
+        conv2d(input: x, weight: w, bias: b, output: &out, geometry: g, activation: .identity, threads: .allCores)
         return out
     }
 
@@ -43,8 +43,13 @@ final class ConvBackwardTests: XCTestCase {
         var dx = [Float](repeating: 0, count: g.inputCount)
         var dw = [Float](repeating: 0, count: g.weightCount)
         var db = [Float](repeating: 0, count: g.outChannels)
-        let kernel = reference ? conv2dBackwardReference : conv2dBackward
-        kernel(x, w, r, &dx, &dw, &db, g)
+        if reference {
+            conv2dBackwardReference(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db,
+                                    geometry: g)
+        } else {
+            conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db,
+                           geometry: g, threads: .allCores)
+        }
         return (dx, dw, db)
     }
 
@@ -92,9 +97,9 @@ final class ConvBackwardTests: XCTestCase {
         var dx = [Float](repeating: 0, count: g.inputCount)
         var dw = [Float](repeating: 0, count: g.weightCount)
         var db = [Float](repeating: 0, count: g.outChannels)
-        conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db, geometry: g)
+        conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db, geometry: g, threads: .allCores)
         let once = (dx, dw, db)
-        conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db, geometry: g)
+        conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db, geometry: g, threads: .allCores)
         assertClose(dx, once.0.map { 2 * Double($0) }, tolerance: 1e-6, "accumulated dX")
         assertClose(dw, once.1.map { 2 * Double($0) }, tolerance: 1e-6, "accumulated dW")
         assertClose(db, once.2.map { 2 * Double($0) }, tolerance: 1e-6, "accumulated dB")

@@ -19,13 +19,13 @@ final class LayerBackwardTests: XCTestCase {
         let r = rng.array(n * outF)
         func forward(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
             var y = [Float](repeating: 0, count: n * outF)
-            linear(input: x, weight: w, bias: b, output: &y, batch: n, inFeatures: inF, outFeatures: outF, activation: .identity)
+            linear(input: x, weight: w, bias: b, output: &y, batch: n, inFeatures: inF, outFeatures: outF, activation: .identity, threads: .allCores)
             return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
         }
         var fast = ([Float](repeating: 0, count: n * inF), [Float](repeating: 0, count: outF * inF), [Float](repeating: 0, count: outF))
         var slow = fast
         linearBackward(input: x, weight: w, gradOutput: r, gradInput: &fast.0, gradWeight: &fast.1, gradBias: &fast.2,
-                       batch: n, inFeatures: inF, outFeatures: outF)
+                       batch: n, inFeatures: inF, outFeatures: outF, threads: .allCores)
         linearBackwardReference(input: x, weight: w, gradOutput: r, gradInput: &slow.0, gradWeight: &slow.1, gradBias: &slow.2,
                                 batch: n, inFeatures: inF, outFeatures: outF)
         assertClose(fast.0, slow.0, tolerance: 1e-5, "linear dX fast vs reference")
@@ -48,13 +48,13 @@ final class LayerBackwardTests: XCTestCase {
             let ow = maxPoolOutputSize(input: w, kernel: k, stride: s, padding: p)
             let r = rng.array(planes * oh * ow)
             var fast = [Float](repeating: 0, count: x.count), slow = fast
-            maxPool2dBackward(input: x, gradOutput: r, gradInput: &fast, planes: planes, inH: h, inW: w, kernel: k, stride: s, padding: p)
+            maxPool2dBackward(input: x, gradOutput: r, gradInput: &fast, planes: planes, inH: h, inW: w, kernel: k, stride: s, padding: p, threads: .allCores)
             maxPool2dBackwardReference(input: x, gradOutput: r, gradInput: &slow, planes: planes, inH: h, inW: w,
                                        kernel: k, stride: s, padding: p)
             assertClose(fast, slow, tolerance: 0, "maxpool \(k)/\(s)/\(p) fast vs reference")
             let fd = finiteDifferences(&x, step: 1e-2) { v in
                 var y = [Float](repeating: 0, count: r.count)
-                maxPool2d(input: v, output: &y, planes: planes, inH: h, inW: w, kernel: k, stride: s, padding: p)
+                maxPool2d(input: v, output: &y, planes: planes, inH: h, inW: w, kernel: k, stride: s, padding: p, threads: .allCores)
                 return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
             }
             assertClose(fast, fd, tolerance: 3e-3, "maxpool \(k)/\(s)/\(p) vs FD")
@@ -66,7 +66,7 @@ final class LayerBackwardTests: XCTestCase {
         let x: [Float] = [1, 1, 0,
                           1, 0.5, 1]
         var fast = [Float](repeating: 0, count: 6), slow = fast
-        maxPool2dBackward(input: x, gradOutput: [1, 1], gradInput: &fast, planes: 1, inH: 2, inW: 3, kernel: 2, stride: 1, padding: 0)
+        maxPool2dBackward(input: x, gradOutput: [1, 1], gradInput: &fast, planes: 1, inH: 2, inW: 3, kernel: 2, stride: 1, padding: 0, threads: .allCores)
         maxPool2dBackwardReference(input: x, gradOutput: [1, 1], gradInput: &slow, planes: 1, inH: 2, inW: 3, kernel: 2, stride: 1, padding: 0)
         // torch: max_pool2d(x, 2, 1).sum().backward() gives [[1, 1, 0], [0, 0, 0]].
         XCTAssertEqual(fast, [1, 1, 0, 0, 0, 0])
@@ -79,10 +79,10 @@ final class LayerBackwardTests: XCTestCase {
         var x = rng.array(planes * size)
         let r = rng.array(planes)
         var dx = [Float](repeating: 0, count: x.count)
-        globalAveragePoolBackward(gradOutput: r, gradInput: &dx, planes: planes, planeSize: size)
+        globalAveragePoolBackward(gradOutput: r, gradInput: &dx, planes: planes, planeSize: size, threads: .allCores)
         let fd = finiteDifferences(&x, step: 1e-2) { v in
             var y = [Float](repeating: 0, count: planes)
-            globalAveragePool(input: v, output: &y, planes: planes, planeSize: size)
+            globalAveragePool(input: v, output: &y, planes: planes, planeSize: size, threads: .allCores)
             return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
         }
         assertClose(dx, fd, tolerance: 3e-3, "global average pool vs FD")
@@ -92,10 +92,10 @@ final class LayerBackwardTests: XCTestCase {
             var u = rng.array(2 * h * w)
             let ru = rng.array(2 * oh * ow)
             var du = [Float](repeating: 0, count: u.count)
-            upsampleNearestBackward(gradOutput: ru, gradInput: &du, planes: 2, inH: h, inW: w, outH: oh, outW: ow)
+            upsampleNearestBackward(gradOutput: ru, gradInput: &du, planes: 2, inH: h, inW: w, outH: oh, outW: ow, threads: .allCores)
             let fdu = finiteDifferences(&u, step: 1e-2) { v in
                 var y = [Float](repeating: 0, count: ru.count)
-                upsampleNearest(input: v, output: &y, planes: 2, inH: h, inW: w, outH: oh, outW: ow)
+                upsampleNearest(input: v, output: &y, planes: 2, inH: h, inW: w, outH: oh, outW: ow, threads: .allCores)
                 return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, ru) }
             }
             assertClose(du, fdu, tolerance: 3e-3, "upsample \(h)x\(w)->\(oh)x\(ow) vs FD")
@@ -108,21 +108,21 @@ final class LayerBackwardTests: XCTestCase {
         var a = rng.array(planes * size), s = rng.array(planes)
         let b = rng.array(planes * size), r = rng.array(planes * size)
         var da = [Float](repeating: 0, count: a.count), db = da
-        multiplyBackward(a, b, gradOutput: r, gradA: &da, gradB: &db, count: a.count)
+        multiplyBackward(a, b, gradOutput: r, gradA: &da, gradB: &db, count: a.count, threads: .allCores)
         let a0 = a
         let fdA = finiteDifferences(&a, step: 1e-2) { v in
             var y = [Float](repeating: 0, count: r.count)
-            multiply(v, b, output: &y, count: r.count)
+            multiply(v, b, output: &y, count: r.count, threads: .allCores)
             return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
         }
         assertClose(da, fdA, tolerance: 3e-3, "multiply dA vs FD")
         assertClose(db, zip(r, a0).map { Double($0) * Double($1) }, tolerance: 1e-6, "multiply dB")
 
         var dx = [Float](repeating: 0, count: a.count), ds = [Float](repeating: 0, count: planes)
-        scaleChannelsBackward(a0, scale: s, gradOutput: r, gradX: &dx, gradScale: &ds, planes: planes, planeSize: size)
+        scaleChannelsBackward(a0, scale: s, gradOutput: r, gradX: &dx, gradScale: &ds, planes: planes, planeSize: size, threads: .allCores)
         let fdS = finiteDifferences(&s, step: 1e-2) { v in
             var y = [Float](repeating: 0, count: r.count)
-            scaleChannels(a0, scale: v, output: &y, planes: planes, planeSize: size)
+            scaleChannels(a0, scale: v, output: &y, planes: planes, planeSize: size, threads: .allCores)
             return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
         }
         assertClose(ds, fdS, tolerance: 3e-3, "channel scale dScale vs FD")
@@ -137,10 +137,10 @@ final class LayerBackwardTests: XCTestCase {
             var x = rng.array(64, -8, 8).filter { v in (kinks[act] ?? []).allSatisfy { abs(v - $0) > 0.05 } }
             let r = rng.array(x.count)
             var dx = [Float](repeating: 0, count: x.count)
-            activationBackward(input: x, gradOutput: r, gradInput: &dx, count: x.count, activation: act)
+            activationBackward(input: x, gradOutput: r, gradInput: &dx, count: x.count, activation: act, threads: .allCores)
             let fd = finiteDifferences(&x, step: 1e-3) { v in
                 var y = [Float](repeating: 0, count: v.count)
-                activate(v, output: &y, count: v.count, activation: act)
+                activate(v, output: &y, count: v.count, activation: act, threads: .allCores)
                 return y.withUnsafeBufferPointer { weightedSum($0.baseAddress!, r) }
             }
             assertClose(dx, fd, tolerance: 3e-3, "\(act) vs FD")

@@ -16,7 +16,7 @@ final class OptimizerAndTapeTests: XCTestCase {
         var expected: [Double] = [1, -2, 0.5]
         var buffer: [Double] = [0, 0, 0]
         for (step, grad) in [[0.5, 0.25, -1], [0.1, -0.3, 0.2]].enumerated() {
-            p.accumulateGrad(Tensor(shape: [3], values: grad.map(Float.init)))
+            p.accumulateGrad(Tensor(shape: [3], values: grad.map(Float.init)), threads: .allCores)
             sgd.step()
             sgd.zeroGrad()
             for i in 0..<3 {
@@ -93,7 +93,7 @@ final class OptimizerAndTapeTests: XCTestCase {
     func testSharedInputAccumulates() {
         let w = Variable(Tensor(shape: [2], values: [3, -1]), requiresGrad: true)
         let a = Variable(Tensor(shape: [2], values: [2, 5]))
-        let tape = Tape()
+        let tape = Tape(threads: .allCores)
         let y1 = tape.multiply(w, a)
         let y2 = tape.add(y1, w)
         let y3 = tape.multiply(y2, w)  // y3 = (w*a + w) * w; dy3/dw = 2 w a + 2 w
@@ -108,7 +108,7 @@ final class OptimizerAndTapeTests: XCTestCase {
     func testFlattenPredictionsOrderAndGradient() {
         let l0 = Variable(Tensor(shape: [2, 4, 2, 3], values: (0..<48).map(Float.init)), requiresGrad: true)
         let l1 = Variable(Tensor(shape: [2, 4, 1, 2], values: (100..<116).map(Float.init)), requiresGrad: true)
-        let tape = Tape()
+        let tape = Tape(threads: .allCores)
         let flat = tape.flattenPredictions([l0, l1], valuesPerAnchor: 2)  // A = 2 anchors, V = 2 values
         XCTAssertEqual(flat.shape, [2 * (12 + 4), 2])
         let v = flat.value.values

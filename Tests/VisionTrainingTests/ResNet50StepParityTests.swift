@@ -71,7 +71,7 @@ final class ResNet50StepParityTests: XCTestCase {
         // 1. The RPN's own proposals: near-tied scores may reorder a handful.
         let ownTrace = TrainingStepTrace()
         var ownPerms = PrefixPermutations(prefixes: prefixes, lengths: lengths)
-        let ownLosses = model.forwardBackward(batch, permutations: &ownPerms, trace: ownTrace)
+        let ownLosses = model.forwardBackward(batch, permutations: &ownPerms, trace: ownTrace, threads: .allCores)
         for i in 0..<2 {
             let got = ownTrace.proposals[i], want = torchProposals[i]
             XCTAssertEqual(got.count, want.count, "image \(i): proposal count")
@@ -97,7 +97,7 @@ final class ResNet50StepParityTests: XCTestCase {
         model.zeroGrad()
         let trace = TrainingStepTrace()
         var perms = PrefixPermutations(prefixes: prefixes, lengths: lengths)
-        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace)
+        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace, threads: .allCores)
         XCTAssertTrue(perms.prefixes.isEmpty, "the samplers must draw exactly torch's permutations")
         for i in 0..<2 {
             assertRelative(trace.sampledProposals[i].coordinates, try f.array("sampled_proposals_\(i)"),

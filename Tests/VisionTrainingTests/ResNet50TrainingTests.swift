@@ -67,7 +67,7 @@ final class ResNet50TrainingTests: XCTestCase {
         XCTAssertEqual(batch.images.values, inferenceBatch.values, "both sides see the same input")
         let stepTrace = TrainingStepTrace()
         var rng = TrainingRNG(seed: 1)
-        let losses = model.forwardBackward(batch, permutations: &rng, trace: stepTrace)
+        let losses = model.forwardBackward(batch, permutations: &rng, trace: stepTrace, threads: .allCores)
         XCTAssertTrue(losses.total.isFinite, "\(losses)")
 
         let want = trace.proposals[0], got = stepTrace.proposals[0]
@@ -122,7 +122,7 @@ final class ResNet50TrainingTests: XCTestCase {
         var losses: [Float] = []
         for _ in 0..<15 {
             sgd.zeroGrad()
-            losses.append(model.forwardBackward(batch, permutations: &rng).total)
+            losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
             sgd.step()
         }
         let start = losses.prefix(3).reduce(0, +) / 3, end = losses.suffix(3).reduce(0, +) / 3

@@ -25,14 +25,14 @@ final class RoIAlignAndLossBackwardTests: XCTestCase {
             let k = boxes.count / 4
             let r = rng.array(k * c * s * s)
             var fast = [Float](repeating: 0, count: n * c * h * w), slow = fast
-            roiAlignBackward(gradOutput: r, gradInput: &fast, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g)
+            roiAlignBackward(gradOutput: r, gradInput: &fast, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g, threads: .allCores)
             roiAlignBackwardReference(gradOutput: r, gradInput: &slow, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g)
             assertClose(fast, slow, tolerance: 1e-5, "roiAlign ratio \(ratio) fast vs reference")
             var x = rng.array(n * c * h * w)
             let fd = finiteDifferences(&x, step: 1e-2) { v in
                 let y = roiAlign(features: Tensor(shape: [n, c, h, w], values: v), boxes: Boxes(coordinates: self.boxes),
                                  batchIndices: self.batchIndices, outputHeight: s, outputWidth: s,
-                                 spatialScale: scale, samplingRatio: ratio)
+                                 spatialScale: scale, samplingRatio: ratio, threads: .allCores)
                 return weightedSum(y.storage.pointer, r)
             }
             assertClose(fast, fd, tolerance: 3e-3, "roiAlign ratio \(ratio) vs FD")
@@ -48,11 +48,11 @@ final class RoIAlignAndLossBackwardTests: XCTestCase {
         let r = rng.array(k * 2 * 4)
         let levels = [0, 1, 0, 1, 1, 0]
         var all = [Float](repeating: 0, count: 2 * 2 * 9 * 11), l0 = all, l1 = all
-        roiAlignBackward(gradOutput: r, gradInput: &all, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g)
+        roiAlignBackward(gradOutput: r, gradInput: &all, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g, threads: .allCores)
         roiAlignBackward(gradOutput: r, gradInput: &l0, boxes: boxes, batchIndices: batchIndices, roiCount: k,
-                         levels: levels, level: 0, geometry: g)
+                         levels: levels, level: 0, geometry: g, threads: .allCores)
         roiAlignBackward(gradOutput: r, gradInput: &l1, boxes: boxes, batchIndices: batchIndices, roiCount: k,
-                         levels: levels, level: 1, geometry: g)
+                         levels: levels, level: 1, geometry: g, threads: .allCores)
         assertClose(zip(l0, l1).map { $0 + $1 }, all, tolerance: 1e-6, "level 0 + level 1 = all")
         XCTAssertNotEqual(l0, all, "level selection must drop some RoIs")
     }

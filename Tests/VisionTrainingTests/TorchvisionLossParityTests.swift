@@ -93,7 +93,7 @@ final class TorchvisionLossParityTests: XCTestCase {
         let boxes = Boxes(coordinates: (0..<k).flatMap { r in (1...4).map { rois[r * 5 + $0] } })
         let batchIndices = (0..<k).map { Int(rois[$0 * 5]) }
 
-        let tape = Tape()
+        let tape = Tape(threads: .allCores)
         let y = tape.relu(tape.conv2d(x, weight: convW, bias: convB, padding: 1))
         let pooled = tape.roiAlign(y, boxes: boxes, batchIndices: batchIndices, outputSize: 3, spatialScale: 0.5, samplingRatio: 2)
         let out = tape.linear(tape.reshape(pooled, [k, pooled.value.count / k]), weight: linW, bias: linB)

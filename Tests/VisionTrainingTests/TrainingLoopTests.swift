@@ -52,7 +52,7 @@ final class TrainingLoopTests: XCTestCase {
         let model = try TrainableFasterRCNN(config: resume?.config ?? config, stateDict: resume?.state ?? state,
                                             trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
         let trainer = try Trainer(model: model, classes: Self.classes, records: records, options: resume?.progress.options ?? options,
-                                  runDirectory: run, resume: resume)
+                                  runDirectory: run, resume: resume, threads: .allCores)
         trainer.report = { _ in }
         return trainer
     }

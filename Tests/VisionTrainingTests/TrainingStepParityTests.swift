@@ -51,7 +51,7 @@ final class TrainingStepParityTests: XCTestCase {
         //    handful may differ from torch's (torch float32 vs float64 differ likewise).
         let ownTrace = TrainingStepTrace()
         var ownPerms = RecordedPermutations(permutations)
-        let ownLosses = model.forwardBackward(batch, permutations: &ownPerms, trace: ownTrace)
+        let ownLosses = model.forwardBackward(batch, permutations: &ownPerms, trace: ownTrace, threads: .allCores)
         for i in 0..<2 {
             let got = ownTrace.proposals[i], want = torchProposals[i]
             XCTAssertEqual(got.count, want.count, "image \(i): proposal count")
@@ -68,7 +68,7 @@ final class TrainingStepParityTests: XCTestCase {
         model.zeroGrad()
         let trace = TrainingStepTrace()
         var perms = RecordedPermutations(permutations)
-        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace)
+        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace, threads: .allCores)
         XCTAssertTrue(perms.remaining.isEmpty, "the samplers must draw exactly torch's permutations")
         for i in 0..<2 {
             assertRelative(trace.sampledProposals[i].coordinates, try f.array("step_sampled_proposals_\(i)"),

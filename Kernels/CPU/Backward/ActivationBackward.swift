@@ -77,9 +77,10 @@ func activationBackwardRange<A: ActivationDerivative>(
 /// input (pre-activation). `gradX` may alias `gradOutput` when not accumulating.
 public func activationBackward(
     input x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
-    count: Int, activation: KernelActivation, accumulate: Bool = false
+    count: Int, activation: KernelActivation, accumulate: Bool = false,
+    threads: KernelThreads
 ) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         switch activation {
         case .identity: activationBackwardRange(IdentityActivation.self, x, dy, dx, r, accumulate: accumulate)
         case .relu: activationBackwardRange(ReluActivation.self, x, dy, dx, r, accumulate: accumulate)

@@ -18,16 +18,17 @@ import COpenBLAS
 public func conv2dBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-    gradBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
+    gradBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry,
+    threads: KernelThreads
 ) {
     if g.batch == 0 { return }
     if g.isDepthwise {
         conv2dDepthwiseBackward(input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                gradWeight: gradWeight, gradBias: gradBias, geometry: g)
+                                gradWeight: gradWeight, gradBias: gradBias, geometry: g, threads: threads)
         return
     }
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
-    if let gradBias { accumulateBiasGradient(gradOutput, gradBias, batch: g.batch, channels: g.outChannels, plane: outPlane) }
+    if let gradBias { accumulateBiasGradient(gradOutput, gradBias, batch: g.batch, channels: g.outChannels, plane: outPlane, threads: threads) }
     if gradInput == nil && gradWeight == nil { return }
 
     let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
@@ -51,24 +52,24 @@ public func conv2dBackward(
                 if let gradWeight {
                     let b: UnsafePointer<Float>, ldb: Int
                     if let columns {
-                        im2col(groupInput, columns, geometry: g, oy0: oy0, oy1: oy1)
+                        im2col(groupInput, columns, geometry: g, oy0: oy0, oy1: oy1, threads: threads)
                         b = UnsafePointer(columns); ldb = cols
                     } else {
                         b = groupInput + col0; ldb = inPlane
                     }
                     gemm(transB: true, m: coutG, n: k, k: cols, a: dy, lda: outPlane, b: b, ldb: ldb,
-                         beta: 1, c: gradWeight + group &* coutG &* k, ldc: k)
+                         beta: 1, c: gradWeight + group &* coutG &* k, ldc: k, threads: threads)
                 }
                 if let gradInput {
                     let groupGradInput = gradInput + (n &* g.inChannels &+ group &* cinG) &* inPlane
                     if let gradColumns {
                         gemm(transA: true, m: k, n: cols, k: coutG, a: groupWeight, lda: k, b: dy, ldb: outPlane,
-                             c: gradColumns, ldc: cols)
-                        col2im(gradColumns, groupGradInput, geometry: g, oy0: oy0, oy1: oy1)
+                             c: gradColumns, ldc: cols, threads: threads)
+                        col2im(gradColumns, groupGradInput, geometry: g, oy0: oy0, oy1: oy1, threads: threads)
                     } else {
                         // Pointwise: each input pixel feeds exactly one output pixel.
                         gemm(transA: true, m: k, n: cols, k: coutG, a: groupWeight, lda: k, b: dy, ldb: outPlane,
-                             beta: 1, c: groupGradInput + col0, ldc: inPlane)
+                             beta: 1, c: groupGradInput + col0, ldc: inPlane, threads: threads)
                     }
                 }
                 oy0 = oy1
@@ -79,9 +80,10 @@ public func conv2dBackward(
 
 /// gradBias[c] += sum over batch and pixels of gradOutput[n, c, :]. Double accumulation.
 public func accumulateBiasGradient(
-    _ gradOutput: UnsafePointer<Float>, _ gradBias: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int
+    _ gradOutput: UnsafePointer<Float>, _ gradBias: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(channels, costPerItem: batch &* plane) { range in
+    threads.parallelRanges(channels, costPerItem: batch &* plane) { range in
         for c in range {
             var sum: Double = 0
             for n in 0..<batch {
@@ -101,11 +103,12 @@ public func accumulateBiasGradient(
 /// the same plane.
 public func col2im(
     _ columns: UnsafePointer<Float>, _ groupGradInput: UnsafeMutablePointer<Float>,
-    geometry g: ConvGeometry, oy0: Int, oy1: Int
+    geometry g: ConvGeometry, oy0: Int, oy1: Int,
+    threads: KernelThreads
 ) {
     let taps = g.kernelH &* g.kernelW
     let cols = (oy1 &- oy0) &* g.outW
-    parallelRanges(g.inChannelsPerGroup, costPerItem: taps &* cols) { channels in
+    threads.parallelRanges(g.inChannelsPerGroup, costPerItem: taps &* cols) { channels in
         for c in channels {
             let plane = groupGradInput + c &* g.inH &* g.inW
             for tap in 0..<taps {

@@ -12,16 +12,17 @@
 public func conv2dDepthwiseBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-    gradBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
+    gradBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry,
+    threads: KernelThreads
 ) {
     precondition(g.inChannelsPerGroup == 1, "conv2dDepthwiseBackward needs one input channel per group")
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
-    if let gradBias { accumulateBiasGradient(gradOutput, gradBias, batch: g.batch, channels: g.outChannels, plane: outPlane) }
+    if let gradBias { accumulateBiasGradient(gradOutput, gradBias, batch: g.batch, channels: g.outChannels, plane: outPlane, threads: threads) }
     if gradInput == nil && gradWeight == nil { return }
     let multiplier = g.outChannels / g.groups
     let taps = g.kernelH &* g.kernelW
     let sw = g.strideW
-    parallelRanges(g.inChannels, costPerItem: g.batch &* multiplier &* outPlane &* taps &* 2) { channels in
+    threads.parallelRanges(g.inChannels, costPerItem: g.batch &* multiplier &* outPlane &* taps &* 2) { channels in
         for ic in channels {
             for m in 0..<multiplier {
                 let oc = ic &* multiplier &+ m

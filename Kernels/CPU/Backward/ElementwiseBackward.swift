@@ -3,8 +3,8 @@
 // gradient is gradOutput for both operands (see accumulate).
 
 /// dst[i] += src[i].
-public func accumulate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+public func accumulate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int, threads: KernelThreads) {
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         for i in r { dst[i] += src[i] }
     }
 }
@@ -12,9 +12,10 @@ public func accumulate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePoint
 /// out = a * b: gradA += dY * b, gradB += dY * a.
 public func multiplyBackward(
     _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-    gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?, count: Int
+    gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?, count: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(count, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(count, serialThreshold: 1 << 16) { r in
         if let gradA { for i in r { gradA[i] += gradOutput[i] * b[i] } }
         if let gradB { for i in r { gradB[i] += gradOutput[i] * a[i] } }
     }
@@ -24,9 +25,10 @@ public func multiplyBackward(
 /// gradX[p, i] += dY[p, i] * scale[p]; gradScale[p] += sum_i dY[p, i] * x[p, i].
 public func scaleChannelsBackward(
     _ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-    gradX: UnsafeMutablePointer<Float>?, gradScale: UnsafeMutablePointer<Float>?, planes: Int, planeSize: Int
+    gradX: UnsafeMutablePointer<Float>?, gradScale: UnsafeMutablePointer<Float>?, planes: Int, planeSize: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
         for p in r {
             let dy = gradOutput + p &* planeSize, src = x + p &* planeSize
             if let gradX {
@@ -46,9 +48,10 @@ public func scaleChannelsBackward(
 /// gradX += dY * scale[c]. scale and shift are constants, so they get no gradient.
 public func channelAffineBackward(
     scale: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradX: UnsafeMutablePointer<Float>,
-    batch: Int, channels: Int, planeSize: Int
+    batch: Int, channels: Int, planeSize: Int,
+    threads: KernelThreads
 ) {
-    parallelRanges(batch &* channels, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
+    threads.parallelRanges(batch &* channels, costPerItem: planeSize, serialThreshold: 1 << 16) { r in
         for p in r {
             let s = scale[p % channels]
             let dy = gradOutput + p &* planeSize, dx = gradX + p &* planeSize

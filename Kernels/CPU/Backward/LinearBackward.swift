@@ -10,19 +10,20 @@ import COpenBLAS
 public func linearBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-    gradBias: UnsafeMutablePointer<Float>?, batch: Int, inFeatures: Int, outFeatures: Int
+    gradBias: UnsafeMutablePointer<Float>?, batch: Int, inFeatures: Int, outFeatures: Int,
+    threads: KernelThreads
 ) {
     if batch == 0 || outFeatures == 0 { return }
     if let gradInput, inFeatures > 0 {
         gemm(m: batch, n: inFeatures, k: outFeatures, a: gradOutput, lda: outFeatures,
-             b: weight, ldb: inFeatures, beta: 1, c: gradInput, ldc: inFeatures)
+             b: weight, ldb: inFeatures, beta: 1, c: gradInput, ldc: inFeatures, threads: threads)
     }
     if let gradWeight, inFeatures > 0 {
         gemm(transA: true, m: outFeatures, n: inFeatures, k: batch, a: gradOutput, lda: outFeatures,
-             b: input, ldb: inFeatures, beta: 1, c: gradWeight, ldc: inFeatures)
+             b: input, ldb: inFeatures, beta: 1, c: gradWeight, ldc: inFeatures, threads: threads)
     }
     if let gradBias {
-        parallelRanges(outFeatures, costPerItem: batch) { range in
+        threads.parallelRanges(outFeatures, costPerItem: batch) { range in
             for o in range {
                 var s: Float = 0
                 for n in 0..<batch { s += gradOutput[n &* outFeatures &+ o] }

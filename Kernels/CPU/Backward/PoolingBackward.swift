@@ -10,13 +10,14 @@
 /// Planes run on separate threads (a window only ever writes its own plane).
 public func maxPool2dBackward(
     input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
-    planes: Int, inH: Int, inW: Int, kernel: Int, stride: Int, padding: Int
+    planes: Int, inH: Int, inW: Int, kernel: Int, stride: Int, padding: Int,
+    threads: KernelThreads
 ) {
     let outH = maxPoolOutputSize(input: inH, kernel: kernel, stride: stride, padding: padding)
     let outW = maxPoolOutputSize(input: inW, kernel: kernel, stride: stride, padding: padding)
     precondition(outH > 0 && outW > 0 && kernel > 0 && stride > 0 && padding >= 0, "bad max_pool2d geometry")
     let inPlane = inH &* inW, outPlane = outH &* outW
-    parallelRanges(planes, costPerItem: outPlane &* kernel &* kernel) { range in
+    threads.parallelRanges(planes, costPerItem: outPlane &* kernel &* kernel) { range in
         for p in range {
             let src = input + p &* inPlane
             let dx = gradInput + p &* inPlane
@@ -78,11 +79,12 @@ public func maxPool2dBackwardReference(
 
 /// gradInput[p, i] += gradOutput[p] / planeSize (the mean spreads evenly).
 public func globalAveragePoolBackward(
-    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int,
+    threads: KernelThreads
 ) {
     if planeSize == 0 { return }
     let scale = 1 / Float(planeSize)
-    parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { range in
+    threads.parallelRanges(planes, costPerItem: planeSize, serialThreshold: 1 << 16) { range in
         for p in range {
             let g = gradOutput[p] * scale
             let dst = gradInput + p &* planeSize

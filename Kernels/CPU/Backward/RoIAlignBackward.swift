@@ -97,12 +97,13 @@ func bilinearTaps(y yy: Float, x xx: Float, height: Int, width: Int)
 public func roiAlignBackward(
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
     boxes: UnsafePointer<Float>, batchIndices: UnsafePointer<Int>, roiCount: Int,
-    levels: UnsafePointer<Int>? = nil, level: Int = 0, geometry g: RoIAlignGeometry
+    levels: UnsafePointer<Int>? = nil, level: Int = 0, geometry g: RoIAlignGeometry,
+    threads: KernelThreads
 ) {
     let bins = g.pooledHeight &* g.pooledWidth
     let plane = g.height &* g.width
     let roiStride = g.channels &* bins
-    parallelRanges(g.channels, costPerItem: roiCount &* bins &* 16) { channels in
+    threads.parallelRanges(g.channels, costPerItem: roiCount &* bins &* 16) { channels in
         var positions: [Int] = []
         var weights: [Float] = []
         for r in 0..<roiCount {

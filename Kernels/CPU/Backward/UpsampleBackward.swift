@@ -4,7 +4,8 @@
 
 public func upsampleNearestBackward(
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
-    planes: Int, inH: Int, inW: Int, outH: Int, outW: Int
+    planes: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+    threads: KernelThreads
 ) {
     precondition(inH > 0 && inW > 0 && outH >= 0 && outW >= 0, "bad upsample geometry")
     if planes == 0 || outH == 0 || outW == 0 { return }
@@ -13,7 +14,7 @@ public func upsampleNearestBackward(
     ys.withUnsafeBufferPointer { ysp in
         xs.withUnsafeBufferPointer { xsp in
             let yIdx = ysp.baseAddress!, xIdx = xsp.baseAddress!
-            parallelRanges(planes, costPerItem: outH &* outW) { range in
+            threads.parallelRanges(planes, costPerItem: outH &* outW) { range in
                 for p in range {
                     let dst = gradInput + p &* inH &* inW
                     var src = gradOutput + p &* outH &* outW

@@ -4,13 +4,14 @@
 // headers, which keeps it fast; this is the slow, thorough check.
 
 import Foundation
+import VisionCore
 import VisionImaging
 
 extension DetectionDataset {
     /// The dataset without the records whose image cannot be decoded, each such
     /// file reported once as an `undecodableImage` problem naming it. Every image
-    /// file is decoded once (on up to `threads` threads), whichever splits share it.
-    public func checkingImageDecoding(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> DetectionDataset {
+    /// file is decoded once (on up to `threads.count` threads), whichever splits share it.
+    public func checkingImageDecoding(threads: KernelThreads) -> DetectionDataset {
         var urls: [URL] = []
         var seen = Set<String>()
         for split in splits {
@@ -19,11 +20,8 @@ extension DetectionDataset {
         var failures = [String?](repeating: nil, count: urls.count)
         failures.withUnsafeMutableBufferPointer { results in
             let results = results  // each iteration writes its own slot
-            let workers = max(1, min(threads, urls.count))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for i in stride(from: worker, to: urls.count, by: workers) {
-                    results[i] = Self.decodeFailure(urls[i])
-                }
+            threads.parallelChunks(urls.count, chunks: urls.count) { range in
+                for i in range { results[i] = Self.decodeFailure(urls[i]) }
             }
         }
         var checked = self

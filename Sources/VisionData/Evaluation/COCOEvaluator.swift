@@ -2,6 +2,7 @@
 // reproduced step for step so every number agrees with pycocotools.
 
 import Foundation
+import VisionCore
 
 /// COCOeval's accumulated arrays and the 12 summary numbers.
 public struct COCOEvaluation: Sendable {
@@ -35,9 +36,10 @@ public struct COCOEvaluation: Sendable {
 }
 
 public enum COCOEvaluator {
-    /// Scores `images` over classes 1...numClasses (labels outside are ignored).
+    /// Scores `images` over classes 1...numClasses (labels outside are ignored); classes
+    /// are scored on up to `threads.count` threads.
     public static func evaluate(_ images: [EvaluationImage], numClasses: Int,
-                                parameters: COCOParameters = COCOParameters()) -> COCOEvaluation {
+                                parameters: COCOParameters = COCOParameters(), threads: KernelThreads) -> COCOEvaluation {
         let T = parameters.iouThresholds.count, R = parameters.recallThresholds.count
         let A = parameters.areaRanges.count, M = parameters.maxDetections.count, K = numClasses
         var precision = [Double](repeating: -1, count: T * R * K * A * M)
@@ -56,8 +58,10 @@ public enum COCOEvaluator {
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         nonisolated(unsafe) let out = results
-        DispatchQueue.concurrentPerform(iterations: K) { k in
-            out[k] = evaluateClass(images: images, gts: gtByClass[k], dts: dtByClass[k], parameters: parameters)
+        threads.parallelChunks(K, chunks: K) { classes in
+            for k in classes {
+                out[k] = evaluateClass(images: images, gts: gtByClass[k], dts: dtByClass[k], parameters: parameters)
+            }
         }
         for k in 0..<K {
             let result = results[k]!

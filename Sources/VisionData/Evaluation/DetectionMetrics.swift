@@ -1,6 +1,7 @@
 // The metrics `vision eval` reports: COCO AP/AR, per-class AP50 and VOC07 mAP.
 
 import Foundation
+import VisionCore
 
 /// Summary metrics. JSON keys: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100,
 /// per_class_AP50, VOC07_mAP. A value of -1 means undefined (no GT in that
@@ -25,9 +26,10 @@ public struct DetectionMetrics: Codable, Equatable, Sendable {
         case VOC07_mAP
     }
 
-    /// Runs COCOeval and the VOC07 evaluator over `images`.
-    public static func evaluate(_ images: [EvaluationImage], classes: [String]) -> (metrics: DetectionMetrics, coco: COCOEvaluation) {
-        let coco = COCOEvaluator.evaluate(images, numClasses: classes.count)
+    /// Runs COCOeval (on up to `threads.count` threads) and the VOC07 evaluator over `images`.
+    public static func evaluate(_ images: [EvaluationImage], classes: [String],
+                                threads: KernelThreads) -> (metrics: DetectionMetrics, coco: COCOEvaluation) {
+        let coco = COCOEvaluator.evaluate(images, numClasses: classes.count, threads: threads)
         let voc = VOC07Evaluator.evaluate(images, numClasses: classes.count)
         var perClass: [String: Double] = [:]
         for (k, name) in classes.enumerated() { perClass[name] = coco.classAP50(k) }

@@ -73,10 +73,12 @@ public struct MultiScaleRoIAlign: Sendable {
     /// - features: the pooled levels in order (torchvision's "0".."3"; never "pool"), each [N, C, H_l, W_l].
     /// - boxes: per image (N lists), in pixels of the resized image.
     /// - imageSizes: per image, the resized unpadded (height, width) (torchvision's image_sizes).
+    /// - threads: at most this many threads pool at once.
     /// - Returns [sum of box counts, C, outputSize, outputSize], image-major, boxes in order.
     /// torchvision caches the scales from its first call; they are recomputed here on every call,
     /// which gives the same scales whenever the features keep their stride.
-    public func callAsFunction(features: [Tensor], boxes: [Boxes], imageSizes: [(height: Int, width: Int)]) -> Tensor {
+    public func callAsFunction(features: [Tensor], boxes: [Boxes], imageSizes: [(height: Int, width: Int)],
+                               threads: KernelThreads) -> Tensor {
         precondition(!features.isEmpty, "MultiScaleRoIAlign: no feature maps")
         precondition(features.allSatisfy { $0.rank == 4 && $0.shape[0] == boxes.count && $0.shape[1] == features[0].shape[1] },
                      "MultiScaleRoIAlign: features \(features.map(\.shape)) do not match \(boxes.count) images")
@@ -100,7 +102,7 @@ public struct MultiScaleRoIAlign: Sendable {
         withExtendedLifetime(features) {
             RoIAlignKernel.run(sources: sources, levels: levels, boxes: all, batchIndices: batchIndices,
                                pooledHeight: outputSize, pooledWidth: outputSize,
-                               samplingRatio: samplingRatio, aligned: false, output: output)
+                               samplingRatio: samplingRatio, aligned: false, output: output, threads: threads)
         }
         return output
     }

@@ -27,10 +27,12 @@ struct RoIAlignSource {
 /// - boxes: K RoIs (x1, y1, x2, y2) in input-image pixels; `batchIndices[k]` in 0..<N picks the image.
 /// - spatialScale: feature pixels per image pixel (1/stride).
 /// - samplingRatio: samples per bin along each axis; <= 0 means ceil(roi size / output size).
+/// - threads: at most this many threads pool at once.
 /// - Returns [K, C, outputHeight, outputWidth].
 public func roiAlign(features: Tensor, boxes: Boxes, batchIndices: [Int],
                      outputHeight: Int = 7, outputWidth: Int = 7,
-                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false) -> Tensor {
+                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false,
+                     threads: KernelThreads) -> Tensor {
     precondition(features.rank == 4, "roiAlign: features must be [N, C, H, W], got \(features.shape)")
     precondition(batchIndices.count == boxes.count,
                  "roiAlign: \(batchIndices.count) batch indices for \(boxes.count) boxes")
@@ -40,13 +42,14 @@ public func roiAlign(features: Tensor, boxes: Boxes, batchIndices: [Int],
     let output = Tensor(shape: [boxes.count, source.channels, outputHeight, outputWidth])
     RoIAlignKernel.run(sources: [source], levels: nil, boxes: boxes, batchIndices: batchIndices,
                        pooledHeight: outputHeight, pooledWidth: outputWidth,
-                       samplingRatio: samplingRatio, aligned: aligned, output: output)
+                       samplingRatio: samplingRatio, aligned: aligned, output: output, threads: threads)
     return output
 }
 
 /// torchvision's calling form: `rois` is [K, 5], rows (batch index, x1, y1, x2, y2).
 public func roiAlign(features: Tensor, rois: Tensor, outputHeight: Int = 7, outputWidth: Int = 7,
-                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false) -> Tensor {
+                     spatialScale: Float, samplingRatio: Int, aligned: Bool = false,
+                     threads: KernelThreads) -> Tensor {
     precondition(rois.rank == 2 && rois.shape[1] == 5, "roiAlign: rois must be [K, 5], got \(rois.shape)")
     let v = rois.values
     let k = rois.shape[0]
@@ -60,15 +63,17 @@ public func roiAlign(features: Tensor, rois: Tensor, outputHeight: Int = 7, outp
     }
     return roiAlign(features: features, boxes: Boxes(coordinates: boxes), batchIndices: batchIndices,
                     outputHeight: outputHeight, outputWidth: outputWidth,
-                    spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
+                    spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned, threads: threads)
 }
 
 enum RoIAlignKernel {
     /// Pools every RoI k from `sources[levels[k]]` (level 0 when `levels` is nil) into
     /// `output[k]` ([K, C, PH, PW], zero-filled by the caller). RoIs with a level
     /// outside `sources` keep their zeros. All sources must have the same channel count.
+    /// At most `threads.count` threads work at once.
     static func run(sources: [RoIAlignSource], levels: [Int]?, boxes: Boxes, batchIndices: [Int],
-                    pooledHeight: Int, pooledWidth: Int, samplingRatio: Int, aligned: Bool, output: Tensor) {
+                    pooledHeight: Int, pooledWidth: Int, samplingRatio: Int, aligned: Bool, output: Tensor,
+                    threads: KernelThreads) {
         let k = boxes.count
         guard k > 0, let channels = sources.first?.channels else { return }
         precondition(output.shape == [k, channels, pooledHeight, pooledWidth],
@@ -78,7 +83,6 @@ enum RoIAlignKernel {
         }
         let outBase = output.storage.pointer
         let roiStride = channels &* pooledHeight &* pooledWidth
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         // Channels-last copies of the levels read by enough RoIs to repay one pass over the level.
         var roisPerLevel = [Int](repeating: 0, count: sources.count)
         for r in 0..<k {
@@ -87,7 +91,7 @@ enum RoIAlignKernel {
         }
         let channelsLast: [UnsafeMutablePointer<Float>?] = sources.enumerated().map { l, s in
             channels >= 8 && roisPerLevel[l] &* pooledHeight &* pooledWidth &* 16 >= s.height &* s.width
-                ? channelsLastCopy(s, threads: cores) : nil
+                ? channelsLastCopy(s, threads: threads) : nil
         }
         defer { channelsLast.forEach { $0?.deallocate() } }
         boxes.coordinates.withUnsafeBufferPointer { coords in
@@ -116,26 +120,19 @@ enum RoIAlignKernel {
                     }
                 }
             }
-            // Threads only pay off with enough work (about 4 taps per output element).
-            let chunks = k &* roiStride >= 32_768 ? min(k, 8 * cores) : 1
-            if chunks <= 1 {
-                work(0..<k)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    work((c &* k / chunks)..<((c &+ 1) &* k / chunks))
-                }
-            }
+            // Threads only pay off with enough work (about 4 taps per output element);
+            // 8 chunks per thread even out RoIs of different sizes.
+            threads.parallelChunks(k, chunks: k &* roiStride >= 32_768 ? 8 &* threads.count : 1, work)
         }
     }
 
     /// `source` [N, C, H, W] copied to a new [N, H, W, C] buffer (caller deallocates).
-    static func channelsLastCopy(_ s: RoIAlignSource, threads: Int) -> UnsafeMutablePointer<Float> {
+    static func channelsLastCopy(_ s: RoIAlignSource, threads: KernelThreads) -> UnsafeMutablePointer<Float> {
         let c = s.channels, w = s.width, plane = s.height &* s.width
         let out = UnsafeMutablePointer<Float>.allocate(capacity: max(1, s.batch &* plane &* c))
         let rows = s.batch &* s.height
-        let chunks = max(1, min(rows, 4 &* threads))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for row in (chunk &* rows / chunks)..<((chunk &+ 1) &* rows / chunks) {
+        threads.parallelChunks(rows, chunks: 4 &* threads.count) { range in
+            for row in range {
                 let n = row / s.height, y = row &- n &* s.height
                 let src = s.base + (n &* c &* plane &+ y &* w)
                 let dst = out + (n &* plane &+ y &* w) &* c

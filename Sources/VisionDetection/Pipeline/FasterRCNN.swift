@@ -89,7 +89,8 @@ public final class FasterRCNN: DetectionModel, @unchecked Sendable {
         let proposals = rpn(features, paddedSize: paddedSize, imageSizes: imageSizes)
         // RoIAlign never pools from "pool" (the last FPN level).
         clock.begin(.roiAlign)
-        let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes)
+        let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes,
+                            threads: backend.hostThreads)
         clock.begin(.boxHead)
         let (scores, deltas) = roiHeads.predict(pooled)
 

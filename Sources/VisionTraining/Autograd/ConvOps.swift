@@ -18,7 +18,7 @@ extension Tape {
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         VisionKernels.conv2d(input: x.value.storage.pointer, weight: weight.value.storage.pointer,
                              bias: bias.map { UnsafePointer($0.value.storage.pointer) },
-                             output: out.storage.pointer, geometry: g, activation: .identity)
+                             output: out.storage.pointer, geometry: g, activation: .identity, threads: self.threads)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return record(out, inputs: inputs) { dy in
             let dx = x.requiresGrad ? zeros(x.shape) : nil
@@ -26,10 +26,10 @@ extension Tape {
             let db = (bias?.requiresGrad ?? false) ? zeros([ws[0]]) : nil
             conv2dBackward(input: x.value.storage.pointer, weight: weight.value.storage.pointer,
                            gradOutput: dy.storage.pointer, gradInput: dx?.storage.pointer,
-                           gradWeight: dw?.storage.pointer, gradBias: db?.storage.pointer, geometry: g)
-            if let dx { x.accumulateGrad(dx) }
-            if let dw { weight.accumulateGrad(dw) }
-            if let db, let bias { bias.accumulateGrad(db) }
+                           gradWeight: dw?.storage.pointer, gradBias: db?.storage.pointer, geometry: g, threads: self.threads)
+            if let dx { x.accumulateGrad(dx, threads: self.threads) }
+            if let dw { weight.accumulateGrad(dw, threads: self.threads) }
+            if let db, let bias { bias.accumulateGrad(db, threads: self.threads) }
         }
     }
 
@@ -43,7 +43,7 @@ extension Tape {
         VisionKernels.linear(input: x.value.storage.pointer, weight: weight.value.storage.pointer,
                              bias: bias.map { UnsafePointer($0.value.storage.pointer) },
                              output: out.storage.pointer, batch: batch, inFeatures: inF, outFeatures: outF,
-                             activation: .identity)
+                             activation: .identity, threads: self.threads)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return record(out, inputs: inputs) { dy in
             let dx = x.requiresGrad ? zeros(x.shape) : nil
@@ -52,10 +52,10 @@ extension Tape {
             linearBackward(input: x.value.storage.pointer, weight: weight.value.storage.pointer,
                            gradOutput: dy.storage.pointer, gradInput: dx?.storage.pointer,
                            gradWeight: dw?.storage.pointer, gradBias: db?.storage.pointer,
-                           batch: batch, inFeatures: inF, outFeatures: outF)
-            if let dx { x.accumulateGrad(dx) }
-            if let dw { weight.accumulateGrad(dw) }
-            if let db, let bias { bias.accumulateGrad(db) }
+                           batch: batch, inFeatures: inF, outFeatures: outF, threads: self.threads)
+            if let dx { x.accumulateGrad(dx, threads: self.threads) }
+            if let dw { weight.accumulateGrad(dw, threads: self.threads) }
+            if let db, let bias { bias.accumulateGrad(db, threads: self.threads) }
         }
     }
 }

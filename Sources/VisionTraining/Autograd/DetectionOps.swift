@@ -12,7 +12,7 @@ extension Tape {
                          spatialScale: Float, samplingRatio: Int, aligned: Bool = false) -> Variable {
         let out = VisionDetection.roiAlign(features: features.value, boxes: boxes, batchIndices: batchIndices,
                                            outputHeight: outputSize, outputWidth: outputSize,
-                                           spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
+                                           spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned, threads: self.threads)
         let f = features.shape
         let geometry = RoIAlignGeometry(batch: f[0], channels: f[1], height: f[2], width: f[3],
                                         pooledHeight: outputSize, pooledWidth: outputSize, spatialScale: spatialScale,
@@ -23,10 +23,10 @@ extension Tape {
                 batchIndices.withUnsafeBufferPointer { bi in
                     roiAlignBackward(gradOutput: dy.storage.pointer, gradInput: dx.storage.pointer,
                                      boxes: b.baseAddress!, batchIndices: bi.baseAddress!, roiCount: boxes.count,
-                                     geometry: geometry)
+                                     geometry: geometry, threads: self.threads)
                 }
             }
-            features.accumulateGrad(dx)
+            features.accumulateGrad(dx, threads: self.threads)
         }
     }
 
@@ -34,7 +34,7 @@ extension Tape {
     /// boxes per image in resized-image pixels -> [sum of box counts, C, S, S], image-major.
     public func multiScaleRoIAlign(_ features: [Variable], boxes: [Boxes], imageSizes: [(height: Int, width: Int)],
                                    pooler: MultiScaleRoIAlign = MultiScaleRoIAlign()) -> Variable {
-        let out = pooler(features: features.map(\.value), boxes: boxes, imageSizes: imageSizes)
+        let out = pooler(features: features.map(\.value), boxes: boxes, imageSizes: imageSizes, threads: self.threads)
         let (scales, mapper) = pooler.setup(featureHeights: features.map { $0.shape[2] }, imageSizes: imageSizes)
         var all = Boxes()
         var batchIndices: [Int] = []
@@ -56,11 +56,11 @@ extension Tape {
                         levels.withUnsafeBufferPointer { lv in
                             roiAlignBackward(gradOutput: dy.storage.pointer, gradInput: dx.storage.pointer,
                                              boxes: b.baseAddress!, batchIndices: bi.baseAddress!, roiCount: all.count,
-                                             levels: lv.baseAddress!, level: l, geometry: geometry)
+                                             levels: lv.baseAddress!, level: l, geometry: geometry, threads: self.threads)
                         }
                     }
                 }
-                feature.accumulateGrad(dx)
+                feature.accumulateGrad(dx, threads: self.threads)
             }
         }
     }
@@ -101,7 +101,7 @@ extension Tape {
             let g = dy.storage.pointer
             let targets = grads.map { $0.storage.pointer }
             walk { l, s, d in targets[l][s] += g[d] }
-            for (level, grad) in zip(levels, grads) { level.accumulateGrad(grad) }
+            for (level, grad) in zip(levels, grads) { level.accumulateGrad(grad, threads: self.threads) }
         }
     }
 }

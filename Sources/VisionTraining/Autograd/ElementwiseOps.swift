@@ -10,12 +10,12 @@ extension Tape {
     public func activation(_ x: Variable, _ kind: KernelActivation) -> Variable {
         if kind == .identity { return x }
         let out = Tensor(uninitializedShape: x.shape)
-        activate(x.value.storage.pointer, output: out.storage.pointer, count: out.count, activation: kind)
+        activate(x.value.storage.pointer, output: out.storage.pointer, count: out.count, activation: kind, threads: self.threads)
         return record(out, inputs: [x]) { dy in
             let dx = Tensor(uninitializedShape: x.shape)
             activationBackward(input: x.value.storage.pointer, gradOutput: dy.storage.pointer,
-                               gradInput: dx.storage.pointer, count: dx.count, activation: kind)
-            x.accumulateGrad(dx)
+                               gradInput: dx.storage.pointer, count: dx.count, activation: kind, threads: self.threads)
+            x.accumulateGrad(dx, threads: self.threads)
         }
     }
 
@@ -38,8 +38,8 @@ extension Tape {
         return record(out, inputs: [x]) { dy in
             let dx = zeros(x.shape)
             channelAffineBackward(scale: scale.storage.pointer, gradOutput: dy.storage.pointer,
-                                  gradX: dx.storage.pointer, batch: n, channels: c, planeSize: plane)
-            x.accumulateGrad(dx)
+                                  gradX: dx.storage.pointer, batch: n, channels: c, planeSize: plane, threads: self.threads)
+            x.accumulateGrad(dx, threads: self.threads)
         }
     }
 
@@ -47,24 +47,24 @@ extension Tape {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
         let out = Tensor(uninitializedShape: a.shape)
         VisionKernels.add(a.value.storage.pointer, b.value.storage.pointer, output: out.storage.pointer,
-                          count: out.count, activation: .identity)
+                          count: out.count, activation: .identity, threads: self.threads)
         return record(out, inputs: [a, b]) { dy in
-            a.accumulateGrad(dy)
-            b.accumulateGrad(dy)
+            a.accumulateGrad(dy, threads: self.threads)
+            b.accumulateGrad(dy, threads: self.threads)
         }
     }
 
     public func multiply(_ a: Variable, _ b: Variable) -> Variable {
         precondition(a.shape == b.shape, "multiply: shapes \(a.shape) and \(b.shape) differ")
         let out = Tensor(uninitializedShape: a.shape)
-        VisionKernels.multiply(a.value.storage.pointer, b.value.storage.pointer, output: out.storage.pointer, count: out.count)
+        VisionKernels.multiply(a.value.storage.pointer, b.value.storage.pointer, output: out.storage.pointer, count: out.count, threads: self.threads)
         return record(out, inputs: [a, b]) { dy in
             let da = a.requiresGrad ? zeros(a.shape) : nil
             let db = b.requiresGrad ? zeros(b.shape) : nil
             multiplyBackward(a.value.storage.pointer, b.value.storage.pointer, gradOutput: dy.storage.pointer,
-                             gradA: da?.storage.pointer, gradB: db?.storage.pointer, count: dy.count)
-            if let da { a.accumulateGrad(da) }
-            if let db { b.accumulateGrad(db) }
+                             gradA: da?.storage.pointer, gradB: db?.storage.pointer, count: dy.count, threads: self.threads)
+            if let da { a.accumulateGrad(da, threads: self.threads) }
+            if let db { b.accumulateGrad(db, threads: self.threads) }
         }
     }
 
@@ -75,21 +75,21 @@ extension Tape {
         let planes = x.shape[0] * x.shape[1], plane = x.shape[2] * x.shape[3]
         let out = Tensor(uninitializedShape: x.shape)
         VisionKernels.scaleChannels(x.value.storage.pointer, scale: scale.value.storage.pointer,
-                                    output: out.storage.pointer, planes: planes, planeSize: plane)
+                                    output: out.storage.pointer, planes: planes, planeSize: plane, threads: self.threads)
         return record(out, inputs: [x, scale]) { dy in
             let dx = x.requiresGrad ? zeros(x.shape) : nil
             let ds = scale.requiresGrad ? zeros(scale.shape) : nil
             scaleChannelsBackward(x.value.storage.pointer, scale: scale.value.storage.pointer,
                                   gradOutput: dy.storage.pointer, gradX: dx?.storage.pointer,
-                                  gradScale: ds?.storage.pointer, planes: planes, planeSize: plane)
-            if let dx { x.accumulateGrad(dx) }
-            if let ds { scale.accumulateGrad(ds) }
+                                  gradScale: ds?.storage.pointer, planes: planes, planeSize: plane, threads: self.threads)
+            if let dx { x.accumulateGrad(dx, threads: self.threads) }
+            if let ds { scale.accumulateGrad(ds, threads: self.threads) }
         }
     }
 
     /// Same elements, another shape (torch's view / flatten).
     public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
         let out = x.value.reshaped(shape)
-        return record(out, inputs: [x]) { dy in x.accumulateGrad(dy.reshaped(x.shape)) }
+        return record(out, inputs: [x]) { dy in x.accumulateGrad(dy.reshaped(x.shape), threads: self.threads) }
     }
 }

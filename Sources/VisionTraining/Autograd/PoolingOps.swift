@@ -13,12 +13,12 @@ extension Tape {
         let ow = maxPoolOutputSize(input: w, kernel: kernel, stride: stride, padding: padding)
         let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], oh, ow])
         VisionKernels.maxPool2d(input: x.value.storage.pointer, output: out.storage.pointer, planes: planes,
-                                inH: h, inW: w, kernel: kernel, stride: stride, padding: padding)
+                                inH: h, inW: w, kernel: kernel, stride: stride, padding: padding, threads: self.threads)
         return record(out, inputs: [x]) { dy in
             let dx = zeros(x.shape)
             maxPool2dBackward(input: x.value.storage.pointer, gradOutput: dy.storage.pointer, gradInput: dx.storage.pointer,
-                              planes: planes, inH: h, inW: w, kernel: kernel, stride: stride, padding: padding)
-            x.accumulateGrad(dx)
+                              planes: planes, inH: h, inW: w, kernel: kernel, stride: stride, padding: padding, threads: self.threads)
+            x.accumulateGrad(dx, threads: self.threads)
         }
     }
 
@@ -28,12 +28,12 @@ extension Tape {
         let planes = x.shape[0] * x.shape[1], plane = x.shape[2] * x.shape[3]
         let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
         VisionKernels.globalAveragePool(input: x.value.storage.pointer, output: out.storage.pointer,
-                                        planes: planes, planeSize: plane)
+                                        planes: planes, planeSize: plane, threads: self.threads)
         return record(out, inputs: [x]) { dy in
             let dx = zeros(x.shape)
             globalAveragePoolBackward(gradOutput: dy.storage.pointer, gradInput: dx.storage.pointer,
-                                      planes: planes, planeSize: plane)
-            x.accumulateGrad(dx)
+                                      planes: planes, planeSize: plane, threads: self.threads)
+            x.accumulateGrad(dx, threads: self.threads)
         }
     }
 
@@ -43,12 +43,12 @@ extension Tape {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
         let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], outH, outW])
         VisionKernels.upsampleNearest(input: x.value.storage.pointer, output: out.storage.pointer,
-                                      planes: planes, inH: h, inW: w, outH: outH, outW: outW)
+                                      planes: planes, inH: h, inW: w, outH: outH, outW: outW, threads: self.threads)
         return record(out, inputs: [x]) { dy in
             let dx = zeros(x.shape)
             upsampleNearestBackward(gradOutput: dy.storage.pointer, gradInput: dx.storage.pointer,
-                                    planes: planes, inH: h, inW: w, outH: outH, outW: outW)
-            x.accumulateGrad(dx)
+                                    planes: planes, inH: h, inW: w, outH: outH, outW: outW, threads: self.threads)
+            x.accumulateGrad(dx, threads: self.threads)
         }
     }
 }

@@ -36,13 +36,13 @@ public final class Variable {
     public var shape: [Int] { value.shape }
 
     /// Adds `g` (same element count as `value`) to the gradient. Ignored for constants.
-    public func accumulateGrad(_ g: Tensor) {
+    public func accumulateGrad(_ g: Tensor, threads: KernelThreads) {
         guard requiresGrad else { return }
         precondition(g.count == value.count, "gradient of \(g.count) floats for a value of shape \(value.shape)")
         if let existing = grad {
             let sum = Tensor(uninitializedShape: value.shape)
             VisionKernels.add(existing.storage.pointer, g.storage.pointer, output: sum.storage.pointer,
-                              count: sum.count, activation: .identity)
+                              count: sum.count, activation: .identity, threads: threads)
             grad = sum
         } else {
             grad = g.shape == value.shape ? g : g.reshaped(value.shape)
@@ -55,8 +55,12 @@ public final class Variable {
 
 public final class Tape {
     private var nodes: [Variable] = []
+    /// Threads every kernel call of this tape's ops and their backward passes may use.
+    public let threads: KernelThreads
 
-    public init() {}
+    public init(threads: KernelThreads) {
+        self.threads = threads
+    }
 
     /// Number of recorded ops.
     public var count: Int { nodes.count }
@@ -74,7 +78,7 @@ public final class Tape {
     /// newest first. Intermediate gradients are released as soon as they are used;
     /// leaves (parameters) keep theirs. The tape is emptied.
     public func backward(_ seeds: [(Variable, Tensor)]) {
-        for (v, g) in seeds { v.accumulateGrad(g) }
+        for (v, g) in seeds { v.accumulateGrad(g, threads: threads) }
         for node in nodes.reversed() {
             guard let g = node.grad, let push = node.backwardFunction else { continue }
             node.grad = nil

@@ -30,6 +30,8 @@ public final class Trainer {
     public let classes: [String]
     public let records: [DetectionRecord]
     public let runDirectory: URL
+    /// Threads of every kernel call, validation included (--threads).
+    public let threads: KernelThreads
     public private(set) var progress: TrainingProgress
     public let metrics: MetricsLog
     /// Scored at the end of every epoch when set (the run's validation split).
@@ -45,8 +47,9 @@ public final class Trainer {
 
     /// - resume: a loaded checkpoint whose weights `model` was built from; its momentum and progress are restored,
     ///   and `options` replace its options (pass `resume.progress.options`, or those extended to more epochs).
+    /// - threads: bounds every kernel call of the steps and of validation.
     public init(model: any TrainableDetectionModel, classes: [String], records: [DetectionRecord], options: TrainingOptions,
-                runDirectory: URL, resume: TrainingCheckpoint.Loaded? = nil) throws {
+                runDirectory: URL, resume: TrainingCheckpoint.Loaded? = nil, threads: KernelThreads) throws {
         guard !records.isEmpty else { throw TrainingModelError("the training split has no images") }
         guard options.batchSize >= 1, options.epochs >= 1 else {
             throw TrainingModelError("batch size and epochs must be at least 1 (got \(options.batchSize), \(options.epochs))")
@@ -55,6 +58,7 @@ public final class Trainer {
         self.classes = classes
         self.records = records
         self.runDirectory = runDirectory
+        self.threads = threads
         let trainable = model.trainableParameters
         keys = trainable.map(\.key)
         optimizer = SGD(parameters: trainable.map(\.variable), learningRate: options.learningRate,
@@ -148,7 +152,7 @@ public final class Trainer {
                 if !samples.isEmpty {
                     let batch = TrainingBatch(samples: samples, transform: model.transform)
                     model.zeroGrad()
-                    let result = model.forwardBackward(batch, permutations: &rng)
+                    let result = model.forwardBackward(batch, permutations: &rng, threads: threads)
                     guard result.total.isFinite else {
                         throw TrainingModelError("loss is \(result.total) at epoch \(epoch) step \(step) (\(result)); stopping")
                     }
@@ -191,7 +195,7 @@ public final class Trainer {
                     var scores: DetectionMetrics?
                     if let validation {
                         let start = Date()
-                        let scored = try validation.evaluateKeepingDetections(model)
+                        let scored = try validation.evaluateKeepingDetections(model, threads: threads)
                         scores = scored.metrics
                         pendingValidation = (scored.images, validation.classes)
                         report(String(format: "epoch %d/%d validation (%@, %d images, %.0f s): AP %.4f  AP50 %.4f  AP75 %.4f  AR100 %.4f",

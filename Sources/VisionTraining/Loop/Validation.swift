@@ -21,15 +21,17 @@ public struct Validation {
         self.splitName = splitName
     }
 
-    /// Scores `model`'s current weights; model class i is dataset label i.
-    public func evaluate(_ model: any TrainableDetectionModel) throws -> DetectionMetrics {
-        try evaluateKeepingDetections(model).metrics
+    /// Scores `model`'s current weights on up to `threads.count` threads; model class i is dataset label i.
+    public func evaluate(_ model: any TrainableDetectionModel, threads: KernelThreads) throws -> DetectionMetrics {
+        try evaluateKeepingDetections(model, threads: threads).metrics
     }
 
     /// The scores, and every image's ground truth with its detections (for the report's image grid).
-    public func evaluateKeepingDetections(_ model: any TrainableDetectionModel) throws -> (metrics: DetectionMetrics, images: [EvaluationImage]) {
+    public func evaluateKeepingDetections(_ model: any TrainableDetectionModel,
+                                          threads: KernelThreads) throws -> (metrics: DetectionMetrics, images: [EvaluationImage]) {
         // The model's own score threshold, as `vision eval` and torchvision's evaluation use it.
-        let detector = try TrainableDetectionModels.inferenceModel(of: model, source: "validation")
+        let detector = try TrainableDetectionModels.inferenceModel(of: model, source: "validation",
+                                                                   backend: CPUBackend(threads: threads))
         var images: [EvaluationImage] = []
         for record in records {
             let tensor = try ImageDecoder.decode(contentsOf: record.imageURL).toTensor()
@@ -42,6 +44,6 @@ public struct Validation {
             }
             images.append(EvaluationImage(groundTruth: record, detections: detections))
         }
-        return (DetectionMetrics.evaluate(images, classes: classes).metrics, images)
+        return (DetectionMetrics.evaluate(images, classes: classes, threads: threads).metrics, images)
     }
 }

@@ -6,6 +6,7 @@
 import VisionCheckpoint
 import VisionCore
 import VisionDetection
+import VisionKernels
 
 public protocol TrainableDetectionModel: AnyObject {
     var config: ModelConfig { get }
@@ -20,8 +21,9 @@ public protocol TrainableDetectionModel: AnyObject {
     func stateDict() -> StateDict
     /// One forward pass in training mode and its backward: returns the losses and adds
     /// d(total loss)/d(parameter) to each trainable parameter's `grad`. `permutations`
-    /// supplies the samplers' random draws.
-    func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S) -> TrainingLosses
+    /// supplies the samplers' random draws; `threads` bounds every kernel call.
+    func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
+                                               threads: KernelThreads) -> TrainingLosses
 }
 
 public enum TrainableDetectionModels {
@@ -40,7 +42,8 @@ public enum TrainableDetectionModels {
     }
 
     /// An inference model with the current weights of `model` (validation runs it).
-    public static func inferenceModel(of model: any TrainableDetectionModel, source: String) throws -> any DetectionModel {
-        try DetectionModels.make(config: model.config, stateDict: model.stateDict(), source: source)
+    public static func inferenceModel(of model: any TrainableDetectionModel, source: String,
+                                      backend: ComputeBackend) throws -> any DetectionModel {
+        try DetectionModels.make(config: model.config, stateDict: model.stateDict(), source: source, backend: backend)
     }
 }

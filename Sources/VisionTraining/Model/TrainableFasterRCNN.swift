@@ -127,15 +127,17 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
     /// `proposals`, when given, replaces the RPN's own (per image, resized-image pixels):
     /// proposal selection is a chain of discrete choices (top-k, NMS) on near-tied scores,
     /// so parity tests feed the reference's proposals to compare everything downstream exactly.
-    public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S) -> TrainingLosses {
-        forwardBackward(batch, permutations: &permutations, proposals: nil, trace: nil)
+    /// `threads` bounds every kernel call of the step.
+    public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
+                                                      threads: KernelThreads) -> TrainingLosses {
+        forwardBackward(batch, permutations: &permutations, proposals: nil, trace: nil, threads: threads)
     }
 
-    /// `forwardBackward(_:permutations:)`, recording what it computed in `trace`.
+    /// `forwardBackward(_:permutations:threads:)`, recording what it computed in `trace`.
     public func forwardBackward<S: PermutationSource>(_ batch: TrainingBatch, permutations: inout S,
                                                       proposals given: [Boxes]? = nil,
-                                                      trace: TrainingStepTrace?) -> TrainingLosses {
-        let tape = Tape()
+                                                      trace: TrainingStepTrace?, threads: KernelThreads) -> TrainingLosses {
+        let tape = Tape(threads: threads)
         executor.tape = tape
         let images = Variable(batch.images)
         let levels = backbone(images)

@@ -12,8 +12,8 @@ public final class TrainingExecutor: LayerExecutor {
     let parameters: ModelParameters
     /// Whether the parameter with this full key trains.
     let trains: (String) -> Bool
-    /// The tape the current forward pass records onto (a new one per step).
-    var tape = Tape()
+    /// The tape the current forward pass records onto (each step sets a new one).
+    var tape = Tape(threads: .single)
 
     init(parameters: ModelParameters, trains: @escaping (String) -> Bool) {
         self.parameters = parameters

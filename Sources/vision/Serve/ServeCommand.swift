@@ -72,8 +72,8 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let backend = CPUBackend(threads: threads ?? max(1, cores / maxConcurrent))
+        let perDetection = threads ?? max(1, KernelThreads.allCores.count / maxConcurrent)
+        let backend = CPUBackend(threads: KernelThreads(perDetection))
         let models = try ServedModels.load(checkpoints: checkpoint, architectures: model, backend: backend)
         let logger = Logger(label: "vision.serve") { StreamLogHandler.standardError(label: $0) }
         let server = VisionServer(
