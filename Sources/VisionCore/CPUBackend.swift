@@ -16,8 +16,6 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     /// Which convs this backend's prepareConv2D sets up for Winograd.
     public let winogradRouting: WinogradRouting
 
-    public var hostThreads: KernelThreads { threads }
-
     public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured) {
         self.threads = threads
         self.winogradRouting = winogradRouting

@@ -2,6 +2,11 @@
 // `ComputeBackend`, never through kernels directly, so a GPU backend (OpenCL or
 // Vulkan compute) can implement this protocol without touching model code.
 //
+// Tensors a backend makes may live on its device (TensorStorage.device): between
+// `upload` (the normalised image batch) and the final boxes, model code reads
+// values on the host only through `readBack` at a named ReadBackPoint, which a
+// device backend implements as a copy; a host backend returns the tensor itself.
+//
 // Layouts: feature maps are NCHW Float32; linear inputs are [N, inFeatures];
 // linear weights are [outFeatures, inFeatures] (PyTorch's layout).
 
@@ -58,11 +63,55 @@ public protocol PreparedLinear: AnyObject, Sendable {
     var outFeatures: Int { get }
 }
 
+/// Where model code reads tensor values on the host (each a copy on a device backend).
+public enum ReadBackPoint: String, Sendable, CaseIterable {
+    /// RPN objectness logits and box deltas, before top-k, decoding and NMS.
+    case rpnPredictions
+    /// Box-head class probabilities and box deltas, before per-class decoding and NMS.
+    case boxPredictions
+    /// Intermediate maps a caller asked to keep (parity tests, profiling).
+    case trace
+}
+
+/// RoIs to pool with `roiAlign`, in host memory (they come from proposals read back before NMS).
+public struct RoIAlignRequest: Sendable {
+    /// 4 floats per RoI: x1, y1, x2, y2 in input-image pixels.
+    public var boxes: [Float]
+    /// Per RoI, the image (0..<N) of the feature maps it pools from.
+    public var batchIndices: [Int]
+    /// Per RoI, the index of the feature map it pools from (-1: the RoI pools to zeros);
+    /// nil pools every RoI from the first map.
+    public var levels: [Int]?
+    /// Per feature map, feature pixels per image pixel (1 / stride).
+    public var spatialScales: [Float]
+    public var outputHeight: Int
+    public var outputWidth: Int
+    /// Samples per bin along each axis; <= 0 means ceil(roi size / output size).
+    public var samplingRatio: Int
+    /// torchvision's `aligned` (half-pixel offset).
+    public var aligned: Bool
+
+    public init(boxes: [Float], batchIndices: [Int], levels: [Int]?, spatialScales: [Float],
+                outputHeight: Int, outputWidth: Int, samplingRatio: Int, aligned: Bool) {
+        self.boxes = boxes
+        self.batchIndices = batchIndices
+        self.levels = levels
+        self.spatialScales = spatialScales
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.samplingRatio = samplingRatio
+        self.aligned = aligned
+    }
+}
+
 public protocol ComputeBackend: AnyObject, Sendable {
     var name: String { get }
-    /// CPU threads the model may use for work it does beside this backend's operations
-    /// (RoIAlign), so one setting (--threads) bounds the whole detection.
-    var hostThreads: KernelThreads { get }
+
+    /// A host tensor (the normalised image batch) as this backend's tensor: where the
+    /// model's input enters the backend. A host backend returns it unchanged.
+    func upload(_ tensor: Tensor) -> Tensor
+    /// `tensor`'s values in host memory, read at `point`. A host backend returns it unchanged.
+    func readBack(_ tensor: Tensor, at point: ReadBackPoint) -> Tensor
 
     /// weight [Cout, Cin/groups, kH, kW], bias [Cout] or nil.
     func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D
@@ -96,4 +145,12 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// The k largest values of a 1-D tensor, sorted descending, with their indices
     /// (ties keep the lower index first).
     func topK(_ input: Tensor, k: Int) -> (values: [Float], indices: [Int])
+    /// torchvision's roi_align over several feature maps [N, C, H_l, W_l] (same N and C):
+    /// -> [K, C, outputHeight, outputWidth], RoIs in the request's order.
+    func roiAlign(_ features: [Tensor], _ request: RoIAlignRequest) -> Tensor
+    /// One image's per-anchor predictions in anchor order: input [N, A * v, H, W] (anchor a's
+    /// value j at channel a * v + j) -> [H * W * A, v], row (y * W + x) * A + a (the RPN's order).
+    func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor
+    /// Rows `indices` of input [R, v] -> [indices.count, v].
+    func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor
 }

@@ -8,7 +8,19 @@ public final class ReferenceBackend: ComputeBackend, @unchecked Sendable {
     /// The fast kernels it borrows run on the calling thread only.
     private let cpu = CPUBackend(threads: .single, winogradRouting: .never)
     public var name: String { "reference" }
-    public var hostThreads: KernelThreads { .single }
+    public func upload(_ tensor: Tensor) -> Tensor { tensor }
+
+    public func readBack(_ tensor: Tensor, at point: ReadBackPoint) -> Tensor { tensor }
+
+    public func roiAlign(_ features: [Tensor], _ request: RoIAlignRequest) -> Tensor {
+        roiAlignOnCPU(features, request, threads: .single)
+    }
+
+    public func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor {
+        anchorsLastOnCPU(input, image: image, valuesPerAnchor: valuesPerAnchor)
+    }
+
+    public func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { gatherRowsOnCPU(input, indices) }
 
     public init() {}
 

@@ -1,22 +1,49 @@
-// Tensor: a contiguous, row-major Float32 array with a shape.
+// Tensor: a contiguous, row-major Float32 array with a shape, in host memory or on
+// a device backend's device (see TensorStorage).
 // Images and feature maps are NCHW. Tensors are values: operations return new
 // tensors and never write into their inputs, so sharing storage is safe.
 
-/// Owns one 64-byte-aligned Float32 buffer. A class so tensors share it cheaply;
-/// `pointer` is stable for the storage's lifetime, which is what kernels rely on.
+/// A buffer in which a device backend keeps a tensor (GPU memory); opaque to
+/// everything but the backend that made it.
+public protocol DeviceBuffer: AnyObject, Sendable {
+    /// The device, for messages ("vulkan: NVIDIA H200").
+    var deviceName: String { get }
+}
+
+/// Owns a tensor's elements: one 64-byte-aligned Float32 buffer in host memory, or a
+/// device backend's buffer. A class so tensors share it cheaply; `pointer` (host storage
+/// only) is stable for the storage's lifetime, which is what kernels rely on.
 public final class TensorStorage: @unchecked Sendable {
     public let count: Int
-    public let pointer: UnsafeMutablePointer<Float>
+    private let host: UnsafeMutablePointer<Float>?
+    /// The device buffer of a tensor that lives on a device, nil in host memory.
+    public let device: (any DeviceBuffer)?
 
-    /// Uninitialised storage of `count` floats (contents undefined).
+    /// Uninitialised host storage of `count` floats (contents undefined).
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative tensor size \(count)")
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        host = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        device = nil
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    /// Storage of `count` floats held in a device backend's `buffer`.
+    public init(device buffer: any DeviceBuffer, count: Int) {
+        precondition(count >= 0, "negative tensor size \(count)")
+        self.count = count
+        host = nil
+        device = buffer
+    }
+
+    /// The host elements. A tensor on a device has none: model code reads device
+    /// tensors only through its backend's `readBack` (ComputeBackend.swift).
+    public var pointer: UnsafeMutablePointer<Float> {
+        if let host { return host }
+        fatalError("a tensor of \(count) floats lives on \(device?.deviceName ?? "a device"); read it back at a ReadBackPoint first")
+    }
+
+    deinit { host.map { UnsafeMutableRawPointer($0).deallocate() } }
 }
 
 public struct Tensor: @unchecked Sendable {
@@ -47,6 +74,9 @@ public struct Tensor: @unchecked Sendable {
             if n > 0 { storage.pointer.update(from: src.baseAddress!, count: n) }
         }
     }
+
+    /// Whether the elements live on a device (readable on the host only after a read-back).
+    public var isOnDevice: Bool { storage.device != nil }
 
     public init(shape: [Int], storage: TensorStorage) {
         precondition(Tensor.elementCount(shape) == storage.count, "shape \(shape) does not match storage of \(storage.count)")

@@ -24,7 +24,13 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     init(threads: Int) { cpu = CPUBackend(threads: KernelThreads(threads)) }
 
     var name: String { "cpu (profiled)" }
-    var hostThreads: KernelThreads { cpu.hostThreads }
+    func upload(_ tensor: Tensor) -> Tensor { cpu.upload(tensor) }
+    func readBack(_ tensor: Tensor, at point: ReadBackPoint) -> Tensor { cpu.readBack(tensor, at: point) }
+    func roiAlign(_ features: [Tensor], _ request: RoIAlignRequest) -> Tensor { cpu.roiAlign(features, request) }
+    func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor {
+        cpu.anchorsLast(input, image: image, valuesPerAnchor: valuesPerAnchor)
+    }
+    func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { cpu.gatherRows(input, indices) }
 
     private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

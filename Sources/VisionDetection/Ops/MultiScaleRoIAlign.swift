@@ -69,21 +69,19 @@ public struct MultiScaleRoIAlign: Sendable {
         return (scales, LevelMapper(kMin: kMin, kMax: kMax, canonicalScale: canonicalScale, canonicalLevel: canonicalLevel))
     }
 
-    /// Pools every box of every image.
+    /// Pools every box of every image on `backend`.
     /// - features: the pooled levels in order (torchvision's "0".."3"; never "pool"), each [N, C, H_l, W_l].
     /// - boxes: per image (N lists), in pixels of the resized image.
     /// - imageSizes: per image, the resized unpadded (height, width) (torchvision's image_sizes).
-    /// - threads: at most this many threads pool at once.
     /// - Returns [sum of box counts, C, outputSize, outputSize], image-major, boxes in order.
     /// torchvision caches the scales from its first call; they are recomputed here on every call,
     /// which gives the same scales whenever the features keep their stride.
     public func callAsFunction(features: [Tensor], boxes: [Boxes], imageSizes: [(height: Int, width: Int)],
-                               threads: KernelThreads) -> Tensor {
+                               backend: ComputeBackend) -> Tensor {
         precondition(!features.isEmpty, "MultiScaleRoIAlign: no feature maps")
         precondition(features.allSatisfy { $0.rank == 4 && $0.shape[0] == boxes.count && $0.shape[1] == features[0].shape[1] },
                      "MultiScaleRoIAlign: features \(features.map(\.shape)) do not match \(boxes.count) images")
         let (scales, mapper) = setup(featureHeights: features.map { $0.shape[2] }, imageSizes: imageSizes)
-
         var all = Boxes()
         var batchIndices: [Int] = []
         for (image, list) in boxes.enumerated() {
@@ -92,18 +90,8 @@ public struct MultiScaleRoIAlign: Sendable {
         }
         // With a single level torchvision skips the mapper: every RoI goes to level 0.
         let levels = features.count == 1 ? nil : mapper.levels(all)
-
-        let output = Tensor(shape: [all.count, features[0].shape[1], outputSize, outputSize])
-        let sources = zip(features, scales).map { f, s in
-            RoIAlignSource(base: UnsafePointer(f.storage.pointer), batch: f.shape[0], channels: f.shape[1],
-                           height: f.shape[2], width: f.shape[3], spatialScale: s)
-        }
-        // The tensors' storages outlive the kernel call: `features` is held until return.
-        withExtendedLifetime(features) {
-            RoIAlignKernel.run(sources: sources, levels: levels, boxes: all, batchIndices: batchIndices,
-                               pooledHeight: outputSize, pooledWidth: outputSize,
-                               samplingRatio: samplingRatio, aligned: false, output: output, threads: threads)
-        }
-        return output
+        return backend.roiAlign(features, RoIAlignRequest(
+            boxes: all.coordinates, batchIndices: batchIndices, levels: levels, spatialScales: scales,
+            outputHeight: outputSize, outputWidth: outputSize, samplingRatio: samplingRatio, aligned: false))
     }
 }

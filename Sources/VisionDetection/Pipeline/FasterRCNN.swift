@@ -77,20 +77,22 @@ public final class FasterRCNN: DetectionModel, @unchecked Sendable {
                        timings: UnsafeMutablePointer<StageTimings>? = nil) -> [Detections] {
         var clock = StageClock(timings)
         clock.begin(.transform)
-        let batch = transform.batch(prepared)
+        let hostBatch = transform.batch(prepared)
         let imageSizes = prepared.map { $0.resizedSize }
-        let paddedSize = (height: batch.shape[2], width: batch.shape[3])
+        let paddedSize = (height: hostBatch.shape[2], width: hostBatch.shape[3])
+        // From here to the RoI heads' predictions the tensors are the backend's (on its device).
+        let batch = backend.upload(hostBatch)
 
         clock.begin(.backbone)
         let body = backbone.bodyFeatures(batch)
         clock.begin(.fpn)
         let features = backbone.fpn(body)
         clock.begin(.rpn)
-        let proposals = rpn(features, paddedSize: paddedSize, imageSizes: imageSizes)
+        let proposals = rpn(features, paddedSize: paddedSize, imageSizes: imageSizes, backend: backend)
         // RoIAlign never pools from "pool" (the last FPN level).
         clock.begin(.roiAlign)
         let pooled = pooler(features: Array(features.dropLast()), boxes: proposals, imageSizes: imageSizes,
-                            threads: backend.hostThreads)
+                            backend: backend)
         clock.begin(.boxHead)
         let (scores, deltas) = roiHeads.predict(pooled)
 
@@ -106,7 +108,9 @@ public final class FasterRCNN: DetectionModel, @unchecked Sendable {
         }
         clock.end()
         if let trace {
-            trace.pointee = Trace(bodyFeatures: body, fpnFeatures: features, proposals: proposals, batch: batch)
+            trace.pointee = Trace(bodyFeatures: body.map { backend.readBack($0, at: .trace) },
+                                  fpnFeatures: features.map { backend.readBack($0, at: .trace) },
+                                  proposals: proposals, batch: hostBatch)
         }
         return results
     }

@@ -22,49 +22,41 @@ struct RegionProposalNetwork {
         scoreThreshold = config.rpnScoreThresh
     }
 
-    /// features: FPN levels [N, C, H_l, W_l]; imageSizes: each image's resized (h, w).
+    /// features: FPN levels [N, C, H_l, W_l] on `backend`; imageSizes: each image's resized (h, w).
     /// Returns per image its proposals in padded-batch pixels, sorted by objectness.
+    /// Read-back point `.rpnPredictions`: per level, the top-k objectness logits (topK's
+    /// values) and the deltas of those anchors only; everything after is host work.
     func callAsFunction(_ features: [Tensor], paddedSize: (height: Int, width: Int),
-                        imageSizes: [(height: Int, width: Int)]) -> [Boxes] {
+                        imageSizes: [(height: Int, width: Int)], backend: ComputeBackend) -> [Boxes] {
         let batch = features[0].shape[0]
-        let A = anchorGenerator.cellAnchors[0].count
         let featureSizes = features.map { (height: $0.shape[2], width: $0.shape[3]) }
         let anchors = anchorGenerator.anchors(featureSizes: featureSizes, paddedImageSize: paddedSize)
         let outputs = head(features)
 
         var proposals: [Boxes] = []
         for n in 0..<batch {
-            // Per level: objectness in (y, x, a) order, top-k on the logits.
             var candidateBoxes = Boxes()
             var candidateScores: [Float] = []
             var candidateLevels: [Int] = []
             var anchorOffset = 0
             for (level, (logits, deltas)) in outputs.enumerated() {
-                let H = logits.shape[2], W = logits.shape[3], hw = H * W
-                let count = hw * A
-                var levelLogits = [Float](repeating: 0, count: count)
-                let lp = logits.storage.pointer + n * A * hw
-                for a in 0..<A {
-                    for i in 0..<hw { levelLogits[i * A + a] = lp[a * hw + i] }
-                }
-                let k = min(preNMSTopN, count)
-                let top = topKIndices(levelLogits, k: k)
-                // Deltas of the selected anchors, (dx, dy, dw, dh) each.
-                var selectedDeltas = [Float](repeating: 0, count: k * 4)
-                var selectedAnchors = [Float](repeating: 0, count: k * 4)
-                let dp = deltas.storage.pointer + n * 4 * A * hw
+                // Logits in (y, x, anchor) order, top-k on the backend; deltas of the chosen anchors.
+                let scores = backend.anchorsLast(logits, image: n, valuesPerAnchor: 1)
+                let count = scores.shape[0]
+                let top = backend.topK(scores.reshaped([count]), k: min(preNMSTopN, count))
+                let selected = backend.readBack(
+                    backend.gatherRows(backend.anchorsLast(deltas, image: n, valuesPerAnchor: 4), top.indices),
+                    at: .rpnPredictions)
+                // (dx, dy, dw, dh) per chosen anchor, and the anchor itself.
+                var selectedAnchors = [Float](repeating: 0, count: top.indices.count * 4)
                 anchors.coordinates.withUnsafeBufferPointer { anchorPointer in
-                    for (j, index) in top.enumerated() {
-                        let a = index % A, pixel = index / A
-                        for c in 0..<4 {
-                            selectedDeltas[j * 4 + c] = dp[(a * 4 + c) * hw + pixel]
-                            selectedAnchors[j * 4 + c] = anchorPointer[(anchorOffset + index) * 4 + c]
-                        }
-                        candidateScores.append(levelLogits[index])
-                        candidateLevels.append(level)
+                    for (j, index) in top.indices.enumerated() {
+                        for c in 0..<4 { selectedAnchors[j * 4 + c] = anchorPointer[(anchorOffset + index) * 4 + c] }
                     }
                 }
-                candidateBoxes.append(contentsOf: BoxCoder.rpn.decode(deltas: selectedDeltas,
+                candidateScores.append(contentsOf: top.values)
+                candidateLevels.append(contentsOf: repeatElement(level, count: top.indices.count))
+                candidateBoxes.append(contentsOf: BoxCoder.rpn.decode(deltas: selected.values,
                                                                       boxes: Boxes(coordinates: selectedAnchors)))
                 anchorOffset += count
             }
@@ -84,14 +76,5 @@ struct RegionProposalNetwork {
         let survivors = batchedNMS(boxes: kept, scores: keep.map { scores[$0] }, classes: keep.map { levels[$0] },
                                    iouThreshold: Double(nmsThreshold))
         return kept.selecting(Array(survivors.prefix(postNMSTopN)))
-    }
-}
-
-/// Indices of the k largest values, sorted descending (ties: lower index first).
-/// A size-k heap selection (O(n log k)) rather than a full sort of every anchor.
-func topKIndices(_ values: [Float], k: Int) -> [Int] {
-    values.withUnsafeBufferPointer { p in
-        guard let base = p.baseAddress else { return [] }
-        return VisionKernels.topK(base, count: p.count, k: k).indices
     }
 }

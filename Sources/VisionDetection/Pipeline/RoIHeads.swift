@@ -21,10 +21,12 @@ struct RoIHeads {
         coder = BoxCoder(weights: (w[0], w[1], w[2], w[3]))
     }
 
-    /// Class scores [K, classes] and box deltas [K, 4*classes] for pooled RoIs [K, C, 7, 7].
+    /// Class scores [K, classes] and box deltas [K, 4*classes] for pooled RoIs [K, C, 7, 7],
+    /// read back to the host at `.boxPredictions` for decoding and NMS.
     func predict(_ pooled: Tensor) -> (scores: Tensor, deltas: Tensor) {
         let (logits, deltas) = predictor(boxHead(pooled))
-        return (backend.softmax(logits), deltas)
+        return (backend.readBack(backend.softmax(logits), at: .boxPredictions),
+                backend.readBack(deltas, at: .boxPredictions))
     }
 
     /// Per image: decode per class, clip, drop background, score > thresh, w,h >= 1e-2,

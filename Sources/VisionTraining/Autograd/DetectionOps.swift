@@ -34,7 +34,8 @@ extension Tape {
     /// boxes per image in resized-image pixels -> [sum of box counts, C, S, S], image-major.
     public func multiScaleRoIAlign(_ features: [Variable], boxes: [Boxes], imageSizes: [(height: Int, width: Int)],
                                    pooler: MultiScaleRoIAlign = MultiScaleRoIAlign()) -> Variable {
-        let out = pooler(features: features.map(\.value), boxes: boxes, imageSizes: imageSizes, threads: self.threads)
+        let out = pooler(features: features.map(\.value), boxes: boxes, imageSizes: imageSizes,
+                         backend: CPUBackend(threads: threads))
         let (scales, mapper) = pooler.setup(featureHeights: features.map { $0.shape[2] }, imageSizes: imageSizes)
         var all = Boxes()
         var batchIndices: [Int] = []
