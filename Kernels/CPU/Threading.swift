@@ -80,13 +80,11 @@ public struct KernelThreads: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Hands out 0, 1, 2, ... to whichever worker asks first.
-public final class ChunkCounter: @unchecked Sendable {
+final class ChunkCounter: @unchecked Sendable {
     private var next = 0
     private let lock = NSLock()
 
-    public init() {}
-
-    public func take(below limit: Int) -> Int? {
+    func take(below limit: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard next < limit else { return nil }

@@ -63,7 +63,7 @@ struct EvalCommand: ParsableCommand {
                                + "into this folder: a new or empty one, or an earlier eval report's.", valueName: "dir"))
     var report: String?
 
-    @Option(help: "Worker threads for the model (default: all cores).")
+    @Option(help: "Threads for the model and the COCO evaluator (default: all cores).")
     var threads: Int?
 
     @Flag(help: "No progress on standard error.")

@@ -63,7 +63,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Videos: process every Nth frame (0, N, 2N, ...); with -d every frame is still written, carrying the latest boxes.", valueName: "N"))
     var every: Int = 1
 
-    @Option(help: "Compute threads (default: all cores).")
+    @Option(help: "Compute threads (default: all cores); with 1, images are decoded only between detections.")
     var threads: Int?
 
     @Flag(help: "Skip images and video frames already in the --output file and append the rest.")

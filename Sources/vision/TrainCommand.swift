@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Shorter-side resize target (default: the model's).") var minSize: Int?
     @Option(help: "Longer-side cap (default: the model's).") var maxSize: Int?
     @Option(help: "Also checkpoint every N steps (default: 0, only per epoch and on a signal).") var saveEvery: Int?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads for training steps and validation (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("Split scored after every epoch (default: val or validation when the dataset has one; 'none' to skip).",
                                valueName: "name"))
     var valSplit: String?
