@@ -19,11 +19,24 @@ public struct Linear {
 
 public final class InferenceExecutor: LayerExecutor {
     public let backend: ComputeBackend
-    let weights: WeightReader
+    /// The checkpoint while layers are being made; dropped by `finishLoading` so a loaded
+    /// model (whose layers hold this executor) does not keep a second copy of every weight.
+    private var reader: WeightReader?
 
     public init(weights: WeightReader, backend: ComputeBackend) {
-        self.weights = weights
+        reader = weights
         self.backend = backend
+    }
+
+    /// Checks every key the layers asked for (WeightReader.finish) and lets the checkpoint go.
+    public func finishLoading() throws {
+        try reader?.finish()
+        reader = nil
+    }
+
+    private var weights: WeightReader {
+        guard let reader else { preconditionFailure("a layer was made after the model finished loading") }
+        return reader
     }
 
     public func makeConv(_ spec: ConvSpec) -> Conv {

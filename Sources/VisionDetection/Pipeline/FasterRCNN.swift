@@ -24,15 +24,19 @@ public final class FasterRCNN: DetectionModel, @unchecked Sendable {
             config.numClasses = shape[0]
             config.representationSize = shape[1]
         }
+        // Every key is checked before `self` holds any layer (no throw from a partly built instance).
+        let executor = InferenceExecutor(weights: reader, backend: backend)
+        let backbone = BackboneWithFPN(executor, config: config)
+        let rpn = RegionProposalNetwork(executor, config: config)
+        let roiHeads = RoIHeads(executor, config: config)
+        try executor.finishLoading()
         self.config = config
         self.backend = backend
         transform = DetectionTransform(config: config)
-        let executor = InferenceExecutor(weights: reader, backend: backend)
-        backbone = BackboneWithFPN(executor, config: config)
-        rpn = RegionProposalNetwork(executor, config: config)
+        self.backbone = backbone
+        self.rpn = rpn
         pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
-        roiHeads = RoIHeads(executor, config: config)
-        try reader.finish()
+        self.roiHeads = roiHeads
     }
 
     /// What the pipeline computed on the way, for parity tests and profiling.

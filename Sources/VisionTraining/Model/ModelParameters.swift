@@ -22,7 +22,8 @@ public final class ModelParameters {
     /// Frozen batch-norm statistics and affine by key.
     public private(set) var buffers: [String: Tensor] = [:]
     /// The name-verifying loader inference uses too; nil when training from scratch.
-    private let reader: WeightReader?
+    /// Dropped by `finish` (parameters hold copies), so a model does not keep the checkpoint alive.
+    private var reader: WeightReader?
     /// Keys that may be initialised when the checkpoint lacks them or has another shape (the predictor).
     private let resettable: (String) -> Bool
     private var rng: TrainingRNG
@@ -86,6 +87,7 @@ public final class ModelParameters {
     /// wrong-shaped tensor of the source (outside the resettable keys).
     public func finish() throws {
         try reader?.finish(allowingAbsent: resettable)
+        reader = nil
     }
 
     /// Trainable parameters with their keys, in key order.
