@@ -1,6 +1,6 @@
 // The CPU backends' side of the seam: tensors already live in host memory, so
 // upload and read-back hand the tensor back; RoIAlign on the CPU kernel
-// (Kernels/CPU/RoIAlign.swift); the RPN's anchor-order copy and row gather.
+// (Kernels/CPU/RoIAlign.swift); the RPN's anchor-order copy and gather.
 
 import VisionKernels
 
@@ -17,7 +17,9 @@ extension CPUBackend {
         anchorsLastOnCPU(input, image: image, valuesPerAnchor: valuesPerAnchor)
     }
 
-    public func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { gatherRowsOnCPU(input, indices) }
+    public func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor {
+        gatherAnchorsOnCPU(input, image: image, valuesPerAnchor: valuesPerAnchor, rows: indices)
+    }
 }
 
 /// `roiAlign` on the CPU kernel, shared with ReferenceBackend.
@@ -61,14 +63,18 @@ func anchorsLastOnCPU(_ input: Tensor, image: Int, valuesPerAnchor v: Int) -> Te
     return out
 }
 
-/// Rows `indices` of input [R, v] -> [indices.count, v].
-func gatherRowsOnCPU(_ input: Tensor, _ indices: [Int]) -> Tensor {
-    precondition(input.rank == 2, "gatherRows: input must be [R, v], got \(input.shape)")
-    let v = input.shape[1]
+/// Rows `indices` of `anchorsLastOnCPU(input, image, v)` -> [indices.count, v], read straight
+/// from the [N, A * v, H, W] input.
+func gatherAnchorsOnCPU(_ input: Tensor, image: Int, valuesPerAnchor v: Int, rows indices: [Int]) -> Tensor {
+    precondition(input.rank == 4 && v > 0 && input.shape[1] % v == 0 && image >= 0 && image < input.shape[0],
+                 "gatherAnchors: input \(input.shape), image \(image), \(v) values per anchor")
+    let anchors = input.shape[1] / v, hw = input.shape[2] * input.shape[3]
     let out = Tensor(uninitializedShape: [indices.count, v])
+    let src = input.storage.pointer + image * input.shape[1] * hw, dst = out.storage.pointer
     for (i, row) in indices.enumerated() {
-        precondition(row >= 0 && row < input.shape[0], "gatherRows: row \(row) out of 0..<\(input.shape[0])")
-        (out.storage.pointer + i * v).update(from: input.storage.pointer + row * v, count: v)
+        precondition(row >= 0 && row < hw * anchors, "gatherAnchors: row \(row) out of 0..<\(hw * anchors)")
+        let pixel = row / anchors, a = row % anchors
+        for j in 0..<v { dst[i * v + j] = src[(a * v + j) * hw + pixel] }
     }
     return out
 }

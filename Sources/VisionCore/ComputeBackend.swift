@@ -151,6 +151,7 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// One image's per-anchor predictions in anchor order: input [N, A * v, H, W] (anchor a's
     /// value j at channel a * v + j) -> [H * W * A, v], row (y * W + x) * A + a (the RPN's order).
     func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor
-    /// Rows `indices` of input [R, v] -> [indices.count, v].
-    func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor
+    /// The same order's rows `indices` only, without the rest: [indices.count, v] (the RPN's
+    /// deltas of its top-k anchors).
+    func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor
 }

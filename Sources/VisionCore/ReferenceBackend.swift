@@ -20,7 +20,9 @@ public final class ReferenceBackend: ComputeBackend, @unchecked Sendable {
         anchorsLastOnCPU(input, image: image, valuesPerAnchor: valuesPerAnchor)
     }
 
-    public func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { gatherRowsOnCPU(input, indices) }
+    public func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor {
+        gatherAnchorsOnCPU(input, image: image, valuesPerAnchor: valuesPerAnchor, rows: indices)
+    }
 
     public init() {}
 

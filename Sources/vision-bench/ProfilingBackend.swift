@@ -30,7 +30,9 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor {
         cpu.anchorsLast(input, image: image, valuesPerAnchor: valuesPerAnchor)
     }
-    func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { cpu.gatherRows(input, indices) }
+    func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor {
+        cpu.gatherAnchors(input, image: image, valuesPerAnchor: valuesPerAnchor, rows: indices)
+    }
 
     private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

@@ -82,7 +82,9 @@ final class SimulatedDeviceBackend: ComputeBackend, @unchecked Sendable {
     func anchorsLast(_ input: Tensor, image: Int, valuesPerAnchor: Int) -> Tensor {
         device(cpu.anchorsLast(host(input), image: image, valuesPerAnchor: valuesPerAnchor))
     }
-    func gatherRows(_ input: Tensor, _ indices: [Int]) -> Tensor { device(cpu.gatherRows(host(input), indices)) }
+    func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor {
+        device(cpu.gatherAnchors(host(input), image: image, valuesPerAnchor: valuesPerAnchor, rows: indices))
+    }
 }
 
 final class DeviceSeamTests: XCTestCase {

@@ -45,8 +45,7 @@ struct RegionProposalNetwork {
                 let count = scores.shape[0]
                 let top = backend.topK(scores.reshaped([count]), k: min(preNMSTopN, count))
                 let selected = backend.readBack(
-                    backend.gatherRows(backend.anchorsLast(deltas, image: n, valuesPerAnchor: 4), top.indices),
-                    at: .rpnPredictions)
+                    backend.gatherAnchors(deltas, image: n, valuesPerAnchor: 4, rows: top.indices), at: .rpnPredictions)
                 // (dx, dy, dw, dh) per chosen anchor, and the anchor itself.
                 var selectedAnchors = [Float](repeating: 0, count: top.indices.count * 4)
                 anchors.coordinates.withUnsafeBufferPointer { anchorPointer in
