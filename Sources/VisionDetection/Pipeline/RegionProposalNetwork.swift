@@ -1,15 +1,12 @@
 import Foundation
 import VisionCore
-import VisionKernels
 
 /// torchvision's RPNHead + RegionProposalNetwork at inference.
 struct RegionProposalNetwork {
     let head: RPNHead<InferenceExecutor>
     let anchorGenerator: AnchorGenerator
     let preNMSTopN: Int
-    let postNMSTopN: Int
-    let nmsThreshold: Float
-    let scoreThreshold: Float
+    let filter: ProposalFilter
 
     init(_ e: InferenceExecutor, config: ModelConfig) {
         head = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation,
@@ -17,9 +14,8 @@ struct RegionProposalNetwork {
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
         preNMSTopN = config.rpnPreNMSTopNTest
-        postNMSTopN = config.rpnPostNMSTopNTest
-        nmsThreshold = config.rpnNMSThresh
-        scoreThreshold = config.rpnScoreThresh
+        filter = ProposalFilter(postNMSTopN: config.rpnPostNMSTopNTest, nmsThreshold: config.rpnNMSThresh,
+                                scoreThreshold: config.rpnScoreThresh)
     }
 
     /// features: FPN levels [N, C, H_l, W_l] on `backend`; imageSizes: each image's resized (h, w).
@@ -64,9 +60,25 @@ struct RegionProposalNetwork {
         }
         return proposals
     }
+}
 
-    /// sigmoid, clip, remove boxes under 1e-3, score threshold, NMS per level, top post-NMS n.
-    private func filter(boxes: Boxes, logits: [Float], levels: [Int], imageSize: (height: Int, width: Int)) -> Boxes {
+/// RegionProposalNetwork.filter_proposals after each level's top-k, at inference and in
+/// training alike: sigmoid, clip, remove boxes under 1e-3, score threshold, NMS per level,
+/// the top `postNMSTopN`.
+public struct ProposalFilter: Sendable {
+    public var postNMSTopN: Int
+    public var nmsThreshold: Float
+    public var scoreThreshold: Float
+
+    public init(postNMSTopN: Int, nmsThreshold: Float, scoreThreshold: Float) {
+        self.postNMSTopN = postNMSTopN
+        self.nmsThreshold = nmsThreshold
+        self.scoreThreshold = scoreThreshold
+    }
+
+    /// boxes: the decoded candidates of one image; logits: their objectness logits;
+    /// levels: their FPN level. Returns the proposals sorted by objectness.
+    public func callAsFunction(boxes: Boxes, logits: [Float], levels: [Int], imageSize: (height: Int, width: Int)) -> Boxes {
         let clipped = boxes.clipped(toHeight: imageSize.height, width: imageSize.width)
         var keep = clipped.indicesOfBoxes(minSize: 1e-3)
         let scores = logits.map { 1 / (1 + Foundation.exp(-$0)) }

@@ -2,15 +2,13 @@
 // it (torchvision detaches objectness and deltas). Layouts as flattenPredictions:
 // objectness [N * A], deltas [N * A, 4], rows ordered image, level, (y, x, anchor).
 
-import Foundation
 import VisionDetection
 import VisionKernels
 
 struct ProposalSelector {
     var preNMSTopN: Int
-    var postNMSTopN: Int
-    var nmsThreshold: Float
-    var scoreThreshold: Float
+    /// The part shared with inference (VisionDetection's RegionProposalNetwork).
+    var filter: ProposalFilter
 
     /// anchors: one image's anchors [A, 4] (the same for every image); levelCounts:
     /// anchors per level (H * W * anchorsPerLocation). Returns per image its proposals
@@ -20,7 +18,7 @@ struct ProposalSelector {
         let perImage = anchors.count
         return imageSizes.enumerated().map { image, size in
             var boxes = Boxes()
-            var scores: [Float] = [], levels: [Int] = []
+            var logits: [Float] = [], levels: [Int] = []
             var offset = 0
             for (level, count) in levelCounts.enumerated() {
                 let base = image * perImage + offset
@@ -33,20 +31,14 @@ struct ProposalSelector {
                             selectedDeltas[j * 4 + c] = deltas[(base + i) * 4 + c]
                             selectedAnchors[j * 4 + c] = a[(offset + i) * 4 + c]
                         }
-                        scores.append(objectness[base + i])
+                        logits.append(objectness[base + i])
                         levels.append(level)
                     }
                 }
                 boxes.append(contentsOf: BoxCoder.rpn.decode(deltas: selectedDeltas, boxes: Boxes(coordinates: selectedAnchors)))
                 offset += count
             }
-            let clipped = boxes.clipped(toHeight: size.height, width: size.width)
-            let probabilities = scores.map { 1 / (1 + Foundation.exp(-$0)) }
-            let keep = clipped.indicesOfBoxes(minSize: 1e-3).filter { probabilities[$0] >= scoreThreshold }
-            let kept = clipped.selecting(keep)
-            let survivors = batchedNMS(boxes: kept, scores: keep.map { probabilities[$0] }, classes: keep.map { levels[$0] },
-                                       iouThreshold: Double(nmsThreshold))
-            return kept.selecting(Array(survivors.prefix(postNMSTopN)))
+            return filter(boxes: boxes, logits: logits, levels: levels, imageSize: size)
         }
     }
 }

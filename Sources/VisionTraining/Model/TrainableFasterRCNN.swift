@@ -97,8 +97,9 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
         pooler = MultiScaleRoIAlign(outputSize: config.roiOutputSize, samplingRatio: config.roiSamplingRatio)
-        selector = ProposalSelector(preNMSTopN: config.rpnPreNMSTopNTrain, postNMSTopN: config.rpnPostNMSTopNTrain,
-                                    nmsThreshold: config.rpnNMSThresh, scoreThreshold: config.rpnScoreThresh)
+        selector = ProposalSelector(preNMSTopN: config.rpnPreNMSTopNTrain,
+                                    filter: ProposalFilter(postNMSTopN: config.rpnPostNMSTopNTrain,
+                                                           nmsThreshold: config.rpnNMSThresh, scoreThreshold: config.rpnScoreThresh))
         rpnTargets = RPNTargetAssigner(
             matcher: Matcher(highThreshold: config.rpnFgIoUThresh, lowThreshold: config.rpnBgIoUThresh, allowLowQualityMatches: true),
             sampler: BalancedPositiveNegativeSampler(batchSizePerImage: config.rpnBatchSizePerImage,
