@@ -1,21 +1,17 @@
 // Differentiable element-wise ops: activations, frozen batch norm (a constant
 // per-channel affine), add, multiply, squeeze-excitation channel scaling, reshape.
+// Forward and backward run on the tape's backend.
 
 import VisionCore
-import VisionKernels
 
 extension Tape {
     /// y = act(x), any shape. The backward uses x, PyTorch's derivative conventions
-    /// at the kinks (see ActivationBackward.swift).
-    public func activation(_ x: Variable, _ kind: KernelActivation) -> Variable {
+    /// at the kinks (see Kernels/CPU/Backward/ActivationBackward.swift).
+    public func activation(_ x: Variable, _ kind: Activation) -> Variable {
         if kind == .identity { return x }
-        let out = Tensor(uninitializedShape: x.shape)
-        activate(x.value.storage.pointer, output: out.storage.pointer, count: out.count, activation: kind, threads: self.threads)
+        let out = backend.activate(x.value, kind)
         return record(out, inputs: [x]) { dy in
-            let dx = Tensor(uninitializedShape: x.shape)
-            activationBackward(input: x.value.storage.pointer, gradOutput: dy.storage.pointer,
-                               gradInput: dx.storage.pointer, count: dx.count, activation: kind, threads: self.threads)
-            x.accumulateGrad(dx, threads: self.threads)
+            x.accumulateGrad(self.backend.activationBackward(dy, input: x.value, kind), backend: self.backend)
         }
     }
 
@@ -26,70 +22,47 @@ extension Tape {
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor) -> Variable {
         precondition(x.value.rank == 4 && scale.count == x.shape[1] && shift.count == x.shape[1],
                      "channelAffine: x \(x.shape), scale \(scale.shape), shift \(shift.shape)")
-        let n = x.shape[0], c = x.shape[1], plane = x.shape[2] * x.shape[3]
-        let out = Tensor(uninitializedShape: x.shape)
-        let src = x.value.storage.pointer, dst = out.storage.pointer
-        let s = scale.storage.pointer, b = shift.storage.pointer
-        for p in 0..<(n * c) {
-            let ch = p % c
-            let k = s[ch], o = b[ch]
-            for i in 0..<plane { dst[p &* plane &+ i] = src[p &* plane &+ i] * k + o }
-        }
+        let out = backend.channelAffine(x.value, scale: scale, shift: shift)
         return record(out, inputs: [x]) { dy in
-            let dx = zeros(x.shape)
-            channelAffineBackward(scale: scale.storage.pointer, gradOutput: dy.storage.pointer,
-                                  gradX: dx.storage.pointer, batch: n, channels: c, planeSize: plane, threads: self.threads)
-            x.accumulateGrad(dx, threads: self.threads)
+            x.accumulateGrad(self.backend.channelAffineBackward(dy, scale: scale), backend: self.backend)
         }
     }
 
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-        let out = Tensor(uninitializedShape: a.shape)
-        VisionKernels.add(a.value.storage.pointer, b.value.storage.pointer, output: out.storage.pointer,
-                          count: out.count, activation: .identity, threads: self.threads)
+        let out = backend.add(a.value, b.value, activation: .identity)
         return record(out, inputs: [a, b]) { dy in
-            a.accumulateGrad(dy, threads: self.threads)
-            b.accumulateGrad(dy, threads: self.threads)
+            a.accumulateGrad(dy, backend: self.backend)
+            b.accumulateGrad(dy, backend: self.backend)
         }
     }
 
     public func multiply(_ a: Variable, _ b: Variable) -> Variable {
         precondition(a.shape == b.shape, "multiply: shapes \(a.shape) and \(b.shape) differ")
-        let out = Tensor(uninitializedShape: a.shape)
-        VisionKernels.multiply(a.value.storage.pointer, b.value.storage.pointer, output: out.storage.pointer, count: out.count, threads: self.threads)
+        let out = backend.multiply(a.value, b.value)
         return record(out, inputs: [a, b]) { dy in
-            let da = a.requiresGrad ? zeros(a.shape) : nil
-            let db = b.requiresGrad ? zeros(b.shape) : nil
-            multiplyBackward(a.value.storage.pointer, b.value.storage.pointer, gradOutput: dy.storage.pointer,
-                             gradA: da?.storage.pointer, gradB: db?.storage.pointer, count: dy.count, threads: self.threads)
-            if let da { a.accumulateGrad(da, threads: self.threads) }
-            if let db { b.accumulateGrad(db, threads: self.threads) }
+            let d = self.backend.multiplyBackward(dy, a.value, b.value, aGradient: a.requiresGrad, bGradient: b.requiresGrad)
+            if let da = d.a { a.accumulateGrad(da, backend: self.backend) }
+            if let db = d.b { b.accumulateGrad(db, backend: self.backend) }
         }
     }
 
-    /// Squeeze-excitation: y[n, c, :] = x[n, c, :] * scale[n, c]. x [N, C, H, W], scale N*C floats.
+    /// Squeeze-excitation: y[n, c, :] = x[n, c, :] * scale[n, c]. x [N, C, H, W], scale [N, C, 1, 1] (or [N, C]).
     public func scaleChannels(_ x: Variable, by scale: Variable) -> Variable {
         precondition(x.value.rank == 4 && scale.value.count == x.shape[0] * x.shape[1],
                      "scaleChannels: x \(x.shape), scale \(scale.shape)")
-        let planes = x.shape[0] * x.shape[1], plane = x.shape[2] * x.shape[3]
-        let out = Tensor(uninitializedShape: x.shape)
-        VisionKernels.scaleChannels(x.value.storage.pointer, scale: scale.value.storage.pointer,
-                                    output: out.storage.pointer, planes: planes, planeSize: plane, threads: self.threads)
+        let out = backend.scaleChannels(x.value, by: scale.value)
         return record(out, inputs: [x, scale]) { dy in
-            let dx = x.requiresGrad ? zeros(x.shape) : nil
-            let ds = scale.requiresGrad ? zeros(scale.shape) : nil
-            scaleChannelsBackward(x.value.storage.pointer, scale: scale.value.storage.pointer,
-                                  gradOutput: dy.storage.pointer, gradX: dx?.storage.pointer,
-                                  gradScale: ds?.storage.pointer, planes: planes, planeSize: plane, threads: self.threads)
-            if let dx { x.accumulateGrad(dx, threads: self.threads) }
-            if let ds { scale.accumulateGrad(ds, threads: self.threads) }
+            let d = self.backend.scaleChannelsBackward(dy, input: x.value, scale: scale.value,
+                                                       inputGradient: x.requiresGrad, scaleGradient: scale.requiresGrad)
+            if let dx = d.input { x.accumulateGrad(dx, backend: self.backend) }
+            if let ds = d.scale { scale.accumulateGrad(ds, backend: self.backend) }
         }
     }
 
     /// Same elements, another shape (torch's view / flatten).
     public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
         let out = x.value.reshaped(shape)
-        return record(out, inputs: [x]) { dy in x.accumulateGrad(dy.reshaped(x.shape), threads: self.threads) }
+        return record(out, inputs: [x]) { dy in x.accumulateGrad(dy.reshaped(x.shape), backend: self.backend) }
     }
 }

@@ -6,9 +6,10 @@
 //
 // Gradients are accumulated out of place (grad = grad + g as a new tensor), because
 // one gradient tensor may be handed to several inputs (add passes dY to both).
+// Every op runs its forward and backward on the tape's GradientBackend (VisionCore),
+// so a device backend trains without changes here.
 
 import VisionCore
-import VisionKernels
 
 public final class Variable {
     /// The forward value. Shape conventions are those of the op that made it (NCHW for maps).
@@ -35,18 +36,20 @@ public final class Variable {
 
     public var shape: [Int] { value.shape }
 
-    /// Adds `g` (same element count as `value`) to the gradient. Ignored for constants.
-    public func accumulateGrad(_ g: Tensor, threads: KernelThreads) {
+    /// Adds `g` (same element count as `value`) to the gradient on `backend`. Ignored for constants.
+    public func accumulateGrad(_ g: Tensor, backend: GradientBackend) {
         guard requiresGrad else { return }
         precondition(g.count == value.count, "gradient of \(g.count) floats for a value of shape \(value.shape)")
         if let existing = grad {
-            let sum = Tensor(uninitializedShape: value.shape)
-            VisionKernels.add(existing.storage.pointer, g.storage.pointer, output: sum.storage.pointer,
-                              count: sum.count, activation: .identity, threads: threads)
-            grad = sum
+            grad = backend.addGradients(existing, g)
         } else {
             grad = g.shape == value.shape ? g : g.reshaped(value.shape)
         }
+    }
+
+    /// `accumulateGrad(_:backend:)` on a CPU backend with `threads` (host callers and tests).
+    public func accumulateGrad(_ g: Tensor, threads: KernelThreads) {
+        accumulateGrad(g, backend: CPUBackend(threads: threads))
     }
 
     /// Forgets the gradient (before the next step's backward).
@@ -55,11 +58,16 @@ public final class Variable {
 
 public final class Tape {
     private var nodes: [Variable] = []
-    /// Threads every kernel call of this tape's ops and their backward passes may use.
-    public let threads: KernelThreads
+    /// Runs every recorded op's forward and backward pass, and adds up gradients.
+    public let backend: GradientBackend
 
-    public init(threads: KernelThreads) {
-        self.threads = threads
+    public init(backend: GradientBackend) {
+        self.backend = backend
+    }
+
+    /// A tape on a CPU backend whose kernel calls use at most `threads`.
+    public convenience init(threads: KernelThreads) {
+        self.init(backend: CPUBackend(threads: threads))
     }
 
     /// Number of recorded ops.
@@ -78,7 +86,7 @@ public final class Tape {
     /// newest first. Intermediate gradients are released as soon as they are used;
     /// leaves (parameters) keep theirs. The tape is emptied.
     public func backward(_ seeds: [(Variable, Tensor)]) {
-        for (v, g) in seeds { v.accumulateGrad(g, threads: threads) }
+        for (v, g) in seeds { v.accumulateGrad(g, backend: backend) }
         for node in nodes.reversed() {
             guard let g = node.grad, let push = node.backwardFunction else { continue }
             node.grad = nil
@@ -87,7 +95,3 @@ public final class Tape {
         nodes.removeAll()
     }
 }
-
-/// A zero-filled tensor: the accumulation target the backward kernels add into.
-@inline(__always)
-func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }

@@ -3,7 +3,6 @@
 
 import VisionCore
 import VisionDetection
-import VisionKernels
 
 /// A frozen batch norm as torchvision's FrozenBatchNorm2d computes it:
 /// scale = weight * rsqrt(running_var + eps), shift = bias - running_mean * scale.
@@ -56,7 +55,7 @@ public final class ConvUnit {
         var y = tape.conv2d(x, weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
                             dilation: spec.dilation, groups: spec.groups)
         if let bn = batchNorm { y = tape.channelAffine(y, scale: bn.scale, shift: bn.shift) }
-        return tape.activation(y, spec.activation.kernelActivation)
+        return tape.activation(y, spec.activation)
     }
 }
 
@@ -64,13 +63,13 @@ public final class ConvUnit {
 public final class LinearUnit {
     public let weight: Variable
     public let bias: Variable
-    public let activation: KernelActivation
+    public let activation: Activation
 
     init(_ p: ModelParameters, _ spec: LinearSpec, trainable: Bool) {
         weight = p.parameter("\(spec.prefix).weight", shape: [spec.outFeatures, spec.inFeatures],
                              initializer: spec.weightInit, trainable: trainable)
         bias = p.parameter("\(spec.prefix).bias", shape: [spec.outFeatures], initializer: spec.biasInit, trainable: trainable)
-        activation = spec.activation.kernelActivation
+        activation = spec.activation
     }
 
     /// x [N, in] (or [N, C, H, W], flattened) -> [N, out].

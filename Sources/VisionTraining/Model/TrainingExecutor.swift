@@ -33,7 +33,7 @@ public final class TrainingExecutor: LayerExecutor {
     public func linear(_ layer: LinearUnit, _ x: Variable) -> Variable { layer(x, tape: tape) }
 
     public func add(_ a: Variable, _ b: Variable, activation: Activation) -> Variable {
-        tape.activation(tape.add(a, b), activation.kernelActivation)
+        tape.activation(tape.add(a, b), activation)
     }
 
     public func maxPool2d(_ x: Variable, kernel: Int, stride: Int, padding: Int) -> Variable {
