@@ -6,7 +6,6 @@
 import VisionCheckpoint
 import VisionCore
 import VisionDetection
-import VisionKernels
 
 public protocol TrainableDetectionModel: AnyObject {
     var config: ModelConfig { get }
