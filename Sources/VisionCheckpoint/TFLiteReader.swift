@@ -123,6 +123,14 @@ struct TFLiteModel {
         return tensors[index]
     }
 
+    /// Whether `tensor` has constant data (weights, biases) rather than being computed at run time.
+    func hasConstantData(_ tensor: TFLiteTensor) throws -> Bool {
+        guard buffers.indices.contains(tensor.buffer) else { return false }
+        let buffer = buffers[tensor.buffer]
+        if let (_, count) = try buffer.vector(0, "data", elementSize: 1), count > 0 { return true }
+        return try buffer.u64(1, "offset") > 1
+    }
+
     /// The constant bytes of `tensor`: Buffer.data (field 0), or for large models the
     /// (offset 1, size 2) range of the file outside the flatbuffer.
     private func data(of tensor: TFLiteTensor) throws -> UnsafeRawBufferPointer {
@@ -204,3 +212,19 @@ struct TFLiteModel {
         return Tensor(shape: tensor.shape, values: values)
     }
 }
+
+/// The constant tensors of any single-subgraph TFLite model.
+public enum TFLiteConstants {
+    /// Every tensor of subgraph 0 with constant data, in tensor order, dequantised to Float32 in
+    /// its TFLite layout: float32 as is, uint8/int8/int32 as scale * (q - zero_point), per tensor
+    /// or per channel of the quantized dimension. `name` stands for the file in errors.
+    public static func read(bytes: [UInt8], name: String) throws -> [(name: String, tensor: Tensor)] {
+        try bytes.withUnsafeBytes { raw in
+            let model = try TFLiteModel(raw, fileName: name)
+            return try model.tensors.indices.compactMap { i in
+                try model.hasConstantData(model.tensors[i]) ? (model.tensors[i].name, try model.dequantized(i, "tensor \(i)")) : nil
+            }
+        }
+    }
+}
+
