@@ -44,7 +44,8 @@ let package = Package(
         // Image decode/encode, resize, box drawing.
         .target(name: "VisionImaging", dependencies: ["VisionCore", "CImageCodecs"], swiftSettings: kernelFlags),
         // .pth (zip and legacy, safe unpickler) and .safetensors readers/writers.
-        .target(name: "VisionCheckpoint", dependencies: ["VisionCore"]),
+        // ... and TFLite flatbuffers (MobileNetV2 -> torchvision); Crypto for the source file's SHA-256 in the metadata.
+        .target(name: "VisionCheckpoint", dependencies: ["VisionCore", .product(name: "Crypto", package: "swift-crypto")]),
         // Faster R-CNN: transform, backbones, FPN, RPN, RoI heads, post-processing.
         .target(name: "VisionDetection", dependencies: ["VisionCore", "VisionImaging", "VisionCheckpoint"], swiftSettings: kernelFlags),
         // Video frames as RGBImage, annotated video out.
@@ -73,7 +74,7 @@ let package = Package(
         .executableTarget(name: "vision-bench", dependencies: ["VisionDetection", "VisionKernels"], swiftSettings: kernelFlags),
         .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "VisionKernels"]),
         .testTarget(name: "VisionImagingTests", dependencies: ["VisionImaging"]),
-        .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint"]),
+        .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection"]),
         .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
         .testTarget(name: "VisionPlotTests", dependencies: ["VisionPlot"]),

@@ -24,6 +24,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case overlappingData(file: String, first: String, second: String)
     /// The checkpoint decodes but does not hold a state dict of tensors.
     case notAStateDict(file: String, message: String)
+    /// A model file (TFLite) reads fine but is not a graph the converter maps onto its target.
+    case unsupportedModel(file: String, message: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .overlappingData(file, first, second):
             return "\(file): data of tensors '\(first)' and '\(second)' overlap"
         case let .notAStateDict(file, message): return "\(file): not a state dict: \(message)"
+        case let .unsupportedModel(file, message): return "\(file): \(message)"
         }
     }
 }

@@ -93,9 +93,13 @@ struct CheckpointInfo: ParsableCommand {
 
 struct CheckpointConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "convert", abstract: "Convert between .pth and .safetensors (chosen by the output's extension).")
+        commandName: "convert",
+        abstract: "Convert between .pth and .safetensors (chosen by the output's extension), or a TFLite MobileNetV2 into a torchvision mobilenet_v2 state dict.",
+        discussion: "A .tflite input (or any file with the TFLite identifier \"TFL3\") must be a MobileNetV2 ImageNet classifier "
+            + "such as TensorFlow's mobilenet_v2_1.0_224_quant.tflite: weights are dequantised to float32, BatchNorm is written "
+            + "folded (weight 1, bias, mean 0, var 1-1e-5), class 0 'background' is dropped, and input_mean/input_std go into the metadata.")
 
-    @Argument(help: ArgumentHelp("The checkpoint to read (.pth or .safetensors).", valueName: "in"))
+    @Argument(help: ArgumentHelp("The checkpoint to read (.pth, .safetensors, or a TFLite MobileNetV2 .tflite).", valueName: "in"))
     var input: String
     @Argument(help: ArgumentHelp("The file to write: .safetensors, or .pth/.pt.", valueName: "out"))
     var output: String
@@ -125,7 +129,16 @@ struct CheckpointConvert: ParsableCommand {
     }
 
     func run() throws {
-        let (state, format) = try loadStateDict(from: URL(fileURLWithPath: input))
+        let source = URL(fileURLWithPath: input)
+        let state: StateDict, formatName: String
+        if TFLiteMobileNetV2.isTFLite(source) {
+            let conversion = try TFLiteMobileNetV2.convert(contentsOf: source)
+            conversion.summary.forEach { print($0) }
+            (state, formatName) = (conversion.stateDict, "tflite")
+        } else {
+            let (loaded, format) = try loadStateDict(from: source)
+            (state, formatName) = (loaded, format.rawValue)
+        }
         let destination = URL(fileURLWithPath: output)
         // Written beside the destination, then renamed: a failed run leaves no half file.
         let temporary = destination.deletingLastPathComponent()
@@ -145,7 +158,7 @@ struct CheckpointConvert: ParsableCommand {
             try savePth(state, to: temporary, metadata: state.metadata, storage: storage)
         }
         try AtomicFile.replace(destination, with: temporary)
-        print("\(input) (\(format.rawValue), \(state.count) tensors) -> \(output) (\(CheckpointInfo.byteCount(of: destination)))")
+        print("\(input) (\(formatName), \(state.count) tensors) -> \(output) (\(CheckpointInfo.byteCount(of: destination)))")
     }
 }
 
