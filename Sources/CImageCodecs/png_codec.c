@@ -61,6 +61,9 @@ static void request_rgb8(png_structp png, int color_type, int bit_depth) {
     png_set_interlace_handling(png);
 }
 
+/// The least chunk allocation allowed, whatever the file's size (libpng's own suggested cap).
+#define PNG_CHUNK_LIMIT_FLOOR ((size_t)8000000)
+
 static int decode_png_guarded(png_decode_job *job, long long max_pixels) {
     job->status = VISION_CODEC_ERROR;
     if (setjmp(png_jmpbuf(job->png))) return job->status;
@@ -68,6 +71,12 @@ static int decode_png_guarded(png_decode_job *job, long long max_pixels) {
     png_set_read_fn(job->png, job, read_from_memory);
     // Lift libpng's default 1e6 x 1e6 cap so the caller's pixel limit decides.
     png_set_user_limits(job->png, 0x7fffffff, 0x7fffffff);
+    // libpng allocates a whole ancillary chunk (tEXt, iCCP, ...) at its declared
+    // length before reading it, and inflates zTXt/iCCP without a bound: a 64-byte
+    // file declaring a 1 GB tEXt chunk made it malloc 1 GB (found by Tests/Fuzz).
+    // No chunk is longer than the file, and no decompressed text need exceed 8 MB
+    // beyond that, so larger ones are refused as corrupt.
+    png_set_chunk_malloc_max(job->png, job->size > PNG_CHUNK_LIMIT_FLOOR ? job->size : PNG_CHUNK_LIMIT_FLOOR);
     png_read_info(job->png, job->info);
     png_uint_32 width = png_get_image_width(job->png, job->info);
     png_uint_32 height = png_get_image_height(job->png, job->info);

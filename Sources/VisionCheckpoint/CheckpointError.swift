@@ -1,6 +1,8 @@
 // Errors raised while reading or writing checkpoints. Every case carries the
 // file's name so a message alone tells the user which file is at fault.
 
+import VisionCore
+
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The file could not be opened, read or written.
     case io(file: String, message: String)
@@ -25,7 +27,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The checkpoint decodes but does not hold a state dict of tensors.
     case notAStateDict(file: String, message: String)
 
-    public var description: String {
+    /// One line: names and keys quoted from the file have their control characters escaped.
+    public var description: String { singleLine(message) }
+
+    private var message: String {
         switch self {
         case let .io(file, message): return "\(file): \(message)"
         case let .truncated(file, context): return "\(file): truncated file (\(context))"

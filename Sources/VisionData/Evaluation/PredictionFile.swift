@@ -3,6 +3,7 @@
 // Images are matched by file name (basename), classes by name.
 
 import Foundation
+import VisionCore
 
 /// One line of a predictions file.
 public struct PredictionLine: Sendable {
@@ -29,7 +30,7 @@ public struct MatchedPredictions: Sendable {
 public enum PredictionFile {
     /// Parses every line; a malformed line throws an error naming the file and line.
     public static func read(_ url: URL) throws -> [PredictionLine] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard let text = FileContents.utf8Text(of: url) else {
             throw DatasetError.unreadable(url.path, reason: "cannot read the predictions file")
         }
         var lines: [PredictionLine] = []
