@@ -9,6 +9,9 @@ import Foundation
 @testable import ServeRequest
 import VisionImaging
 
+/// The decode's pixel limit: 1 MP, as in the jpeg and png targets.
+let fuzzMaxPixels = 1_000_000
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = fuzzData(bytes, size)
@@ -29,7 +32,7 @@ public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     check(request.minProb >= 0 && request.minProb <= 1 && request.maxDetections >= 1, "option out of range")
     do {
-        _ = try ImageDecoder.decode(data: request.image, name: request.file, maxPixels: 4_000_000)
+        _ = try ImageDecoder.decode(data: request.image, name: request.file, maxPixels: fuzzMaxPixels)
     } catch {
         requireNamed(error, request.file, target: "serve_request")
     }

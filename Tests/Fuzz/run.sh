@@ -3,10 +3,11 @@
 # time, under `nice -n 19` (builds on the machine keep priority).
 #   Tests/Fuzz/run.sh SECONDS [TARGET...]     e.g. Tests/Fuzz/run.sh 600; run.sh 30 jpeg png
 # Exits non-zero when any target crashed, leaked, timed out (one input over 1 s)
-# or passed the memory limits. A target that finds something is restarted (its
-# corpus kept) until its SECONDS are spent, so one run can report several
-# findings; each one's input is saved as .build-fuzz/artifacts/TARGET/{crash,leak,
-# timeout,oom}-SHA1. Writes a summary table (markdown) to .build-fuzz/summary.md
+# or passed the memory limits. (A timeout whose input reruns in under 1 s of CPU
+# is reported as "starved": the machine was busy, the input is not slow.) A target
+# that finds something is restarted (its corpus kept) until its SECONDS are spent,
+# so one run can report several findings; each one's input is saved as .build-fuzz/artifacts/TARGET/{crash,leak,
+# timeout,oom,starved}-SHA1. Writes a summary table (markdown) to .build-fuzz/summary.md
 # (FUZZ_SUMMARY overrides) and prints it. FUZZ_JOBS sets the parallelism (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,6 +34,12 @@ for t in "${TARGETS[@]}"; do
     [[ -x $OUT/bin/fuzz_$t ]] || { echo "fuzz_$t did not build" >&2; exit 1; }
 done
 
+# CPU seconds (user + system) one run of TARGET on INPUT takes.
+cpu_seconds() {
+    local TIMEFORMAT='%U %S'
+    { time nice -n 19 "$OUT/bin/fuzz_$1" "$2" > /dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }'
+}
+
 # Runs one target for SECONDS_EACH (restarting after each finding); writes its row to $OUT/rows/$t.
 run_target() {
     local t=$1 log=$OUT/logs/$t.log artifacts=$OUT/artifacts/$t/ seeds=$OUT/seeds/$t
@@ -43,7 +50,7 @@ run_target() {
     local args=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=1 -print_final_stats=1
                 -artifact_prefix="$artifacts")
     [[ -n $dict ]] && args+=(-dict=Tests/Fuzz/dict/$dict.dict)
-    local start=$SECONDS execs=0 cov=0 ft=0 crashes=0 timeouts=0 leaks=0 ooms=0 left
+    local start=$SECONDS execs=0 cov=0 ft=0 crashes=0 timeouts=0 starved=0 leaks=0 ooms=0 left
     : > "$log"
     while left=$((SECONDS_EACH - (SECONDS - start))); [[ $left -gt 0 ]]; do
         local part=$OUT/logs/$t.part
@@ -53,7 +60,15 @@ run_target() {
         local last; last=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$part" | tail -1 || true)
         [[ -n $last ]] && { cov=$(awk '{print $2}' <<<"$last"); ft=$(awk '{print $4}' <<<"$last"); }
         if grep -q "ERROR: LeakSanitizer" "$part"; then leaks=$((leaks + 1))
-        elif grep -q "ALARM: working on the last Unit" "$part"; then timeouts=$((timeouts + 1))
+        elif grep -q "ALARM: working on the last Unit" "$part"; then
+            # libFuzzer's timeout is wall-clock; at nice 19 on a busy machine a fast input can
+            # wait past it. Rerun the input: under 1 s of CPU it is counted as starved, not a hang.
+            local unit; unit=$(sed -n 's/.*Test unit written to \(.*timeout-[0-9a-f]*\)$/\1/p' "$part" | tail -1)
+            if [[ -n $unit && $(cpu_seconds "$t" "$unit" | awk '{ print ($1 < 1) }') == 1 ]]; then
+                starved=$((starved + 1)); mv "$unit" "${unit/timeout-/starved-}"
+            else
+                timeouts=$((timeouts + 1))
+            fi
         elif grep -q -E "out-of-memory \(|malloc\(.*\) exceeds limit" "$part"; then ooms=$((ooms + 1))
         elif grep -q -E "^==[0-9]+==ERROR|deadly signal|Fatal error|SUMMARY: (Address|libFuzzer)" "$part"; then crashes=$((crashes + 1))
         elif ! grep -q "^Done [0-9]* runs" "$part"; then crashes=$((crashes + 1))  # died without a report
@@ -61,8 +76,8 @@ run_target() {
         fi
     done
     rm -f "$OUT/logs/$t.part"
-    echo "| $t | $((SECONDS - start)) | $execs | $cov/$ft | $crashes | $timeouts | $leaks | $ooms |" > "$OUT/rows/$t"
-    echo "$t: $execs executions, cov $cov ft $ft, crashes $crashes, timeouts $timeouts, leaks $leaks, ooms $ooms" >&2
+    echo "| $t | $((SECONDS - start)) | $execs | $cov/$ft | $crashes | $timeouts | $leaks | $ooms | $starved |" > "$OUT/rows/$t"
+    echo "$t: $execs executions, cov $cov ft $ft, crashes $crashes, timeouts $timeouts, leaks $leaks, ooms $ooms, starved $starved" >&2
 }
 
 mkdir -p "$OUT/logs" "$OUT/rows"
@@ -79,8 +94,8 @@ rm -rf /dev/shm/vision-fuzz-* 2>/dev/null || true
 {
     echo "Fuzz run $(date -u '+%Y-%m-%d %H:%M UTC'), $SECONDS_EACH s per target, $JOBS at a time, nice 19"
     echo
-    echo "| target | seconds | executions | cov/ft | crashes | timeouts | leaks | over limits |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| target | seconds | executions | cov/ft | crashes | timeouts | leaks | over limits | starved |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for t in "${TARGETS[@]}"; do cat "$OUT/rows/$t"; done
 } > "$SUMMARY"
 cat "$SUMMARY"

@@ -77,12 +77,12 @@ final class CheckpointBombTests: XCTestCase {
     }
 
     func testPickleDeepNestingIsRefused() {
-        // 1.1 million MARKs: past the mark limit, refused without recursion.
+        // 1.1 million MARKs: past the mark limit (2^18), refused without recursion.
         let marks = [UInt8](repeating: 0x28, count: 1_100_000)
         assertRefused(CheckpointFixtures.legacyFile([0x80, 0x02] + marks + [0x2e]), name: "marks.pth", mentioning: "too many marks")
         // 1.1 million EMPTY_LISTs on the stack: past the stack limit.
         let lists = [UInt8](repeating: 0x5d, count: 1_100_000)
-        assertRefused(CheckpointFixtures.legacyFile([0x80, 0x02] + lists + [0x2e]), name: "stack.pth", mentioning: "stack deeper than 1048576")
+        assertRefused(CheckpointFixtures.legacyFile([0x80, 0x02] + lists + [0x2e]), name: "stack.pth", mentioning: "stack deeper than 262144")
     }
 
     func testPickleHugeMemoIndexIsRefused() {
@@ -101,13 +101,21 @@ final class CheckpointBombTests: XCTestCase {
     }
 
     func testPickleLongMemoChainIsRefusedQuickly() {
-        // A list memoised once, then 400k rounds of BINGET 0 + BINPUT 1 + BINGET 1 + APPEND:
-        // a self-referencing list with 400k items; nothing recurses over it.
-        var pickle: [UInt8] = [0x80, 0x02, 0x5d, 0x71, 0x00]
-        for _ in 0 ..< 400_000 { pickle += [0x68, 0x00, 0x71, 0x01, 0x30, 0x68, 0x01, 0x61] }
-        pickle += [0x2e]
+        // "Billion laughs" through the memo: t = (); then 150k rounds of
+        // BINGET 0, BINGET 0, TUPLE2, BINPUT 0, POP, so memo 0 holds (t, t) of the
+        // previous round: 2^150000 leaves if anything expanded it. The arena shares
+        // them (150k two-item tuples), and nothing recurses over it.
+        var pickle: [UInt8] = [0x80, 0x02, 0x29, 0x71, 0x00, 0x30]
+        for _ in 0 ..< 150_000 { pickle += [0x68, 0x00, 0x68, 0x00, 0x86, 0x71, 0x00, 0x30] }
+        pickle += [0x68, 0x00, 0x2e]
         assertRefused(CheckpointFixtures.legacyFile(pickle) + [0x80, 0x02, 0x5d, 0x2e],
-                      name: "chain.pth", mentioning: "not a state dict: the pickle holds a list")
+                      name: "laughs.pth", mentioning: "not a state dict: the pickle holds a tuple")
+        // A list memoised once and appended to itself 300k times through BINGET.
+        var selfList: [UInt8] = [0x80, 0x02, 0x5d, 0x71, 0x00]
+        for _ in 0 ..< 300_000 { selfList += [0x68, 0x00, 0x61] }
+        selfList += [0x2e]
+        assertRefused(CheckpointFixtures.legacyFile(selfList) + [0x80, 0x02, 0x5d, 0x2e],
+                      name: "self_list.pth", mentioning: "not a state dict: the pickle holds a list")
     }
 
     // MARK: - Inputs found by Tests/Fuzz

@@ -3,7 +3,7 @@
 // readers). Empty annotation files read as empty, not as errors.
 
 import Foundation
-@testable import VisionData
+import VisionData
 import XCTest
 
 final class OneLineMessageTests: XCTestCase {
