@@ -18,6 +18,7 @@ export SWIFT_BACKTRACE=enable=no
 OUT=${FUZZ_BUILD_DIR:-$PWD/.build-fuzz}
 SUMMARY=${FUZZ_SUMMARY:-$OUT/summary.md}
 JOBS=${FUZZ_JOBS:-2}
+ROWS=$OUT/rows-$$  # this run's table rows (another run may share $OUT)
 ALL=(jpeg png exif safetensors pth_zip pth_legacy unpickler zip voc_xml coco_json csv yolo predictions serve_request)
 TARGETS=("$@"); [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL[@]}")
 
@@ -40,7 +41,7 @@ cpu_seconds() {
     { time nice -n 19 "$OUT/bin/fuzz_$1" "$2" > /dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }'
 }
 
-# Runs one target for SECONDS_EACH (restarting after each finding); writes its row to $OUT/rows/$t.
+# Runs one target for SECONDS_EACH (restarting after each finding); writes its row to $ROWS/$t.
 run_target() {
     local t=$1 log=$OUT/logs/$t.log artifacts=$OUT/artifacts/$t/ seeds=$OUT/seeds/$t
     local corpus=$OUT/corpus/$t dict
@@ -76,12 +77,12 @@ run_target() {
         fi
     done
     rm -f "$OUT/logs/$t.part"
-    echo "| $t | $((SECONDS - start)) | $execs | $cov/$ft | $crashes | $timeouts | $leaks | $ooms | $starved |" > "$OUT/rows/$t"
+    echo "| $t | $((SECONDS - start)) | $execs | $cov/$ft | $crashes | $timeouts | $leaks | $ooms | $starved |" > "$ROWS/$t"
     echo "$t: $execs executions, cov $cov ft $ft, crashes $crashes, timeouts $timeouts, leaks $leaks, ooms $ooms, starved $starved" >&2
 }
 
-mkdir -p "$OUT/logs" "$OUT/rows"
-rm -f "$OUT"/rows/*
+mkdir -p "$OUT/logs" "$ROWS"
+rm -f "$ROWS"/*
 running=0
 for t in "${TARGETS[@]}"; do
     run_target "$t" &
@@ -89,15 +90,19 @@ for t in "${TARGETS[@]}"; do
     if [[ $running -ge $JOBS ]]; then wait -n || true; running=$((running - 1)); fi
 done
 wait
-rm -rf /dev/shm/vision-fuzz-* 2>/dev/null || true
+# The targets' scratch folders (vision-fuzz-PID), of processes that have ended.
+for scratch in /dev/shm/vision-fuzz-* "${TMPDIR:-/tmp}"/vision-fuzz-*; do
+    [[ -d $scratch ]] && ! kill -0 "${scratch##*-}" 2>/dev/null && rm -rf "$scratch"
+done
 
 {
     echo "Fuzz run $(date -u '+%Y-%m-%d %H:%M UTC'), $SECONDS_EACH s per target, $JOBS at a time, nice 19"
     echo
     echo "| target | seconds | executions | cov/ft | crashes | timeouts | leaks | over limits | starved |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    for t in "${TARGETS[@]}"; do cat "$OUT/rows/$t"; done
+    for t in "${TARGETS[@]}"; do cat "$ROWS/$t"; done
 } > "$SUMMARY"
+rm -rf "$ROWS"
 cat "$SUMMARY"
 # Columns 6-9 (crashes, timeouts, leaks, over limits) must all be zero.
 awk -F'|' '/^\| [a-z_]+ \| [0-9]/ { bad += $6 + $7 + $8 + $9 } END { exit bad > 0 }' "$SUMMARY"
