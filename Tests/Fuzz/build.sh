@@ -74,9 +74,9 @@ fi
 for t in "${targets[@]}"; do
     src=Tests/Fuzz/$t.swift
     bin=$OUT/bin/$t
-    if stale "$bin" "$src" Tests/Fuzz/FuzzSupport.swift "$MOD"; then
+    if stale "$bin" "$src" Tests/Fuzz/Support "$MOD"; then
         echo "building $t" >&2
-        swiftc "${SWIFT_COMMON[@]}" -O "${INSTRUMENT[@]}" -module-name "${t//-/_}" "$src" Tests/Fuzz/FuzzSupport.swift \
+        swiftc "${SWIFT_COMMON[@]}" -O "${INSTRUMENT[@]}" -module-name "${t//-/_}" "$src" Tests/Fuzz/Support/*.swift \
             -use-ld=lld -o "$bin" "${LIBS[@]}"
     fi
 done

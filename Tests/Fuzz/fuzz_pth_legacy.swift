@@ -6,12 +6,6 @@
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    do {
-        let file = try MappedFile(copying: UnsafeRawBufferPointer(start: bytes, count: size), name: "fuzz_legacy.pth")
-        let stateDict = try PthLegacyReader.read(file)
-        for key in stateDict.keys { _ = stateDict[key] }
-    } catch {
-        requireNamed(error, "fuzz_legacy.pth", target: "pth_legacy")
-    }
+    fuzzCheckpointReader(bytes, size, name: "fuzz_legacy.pth", target: "pth_legacy", read: PthLegacyReader.read)
     return 0
 }

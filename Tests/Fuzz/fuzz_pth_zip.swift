@@ -6,12 +6,6 @@
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    do {
-        let file = try MappedFile(copying: UnsafeRawBufferPointer(start: bytes, count: size), name: "fuzz.pth")
-        let stateDict = try PthZipReader.read(file)
-        for key in stateDict.keys { _ = stateDict[key] }
-    } catch {
-        requireNamed(error, "fuzz.pth", target: "pth_zip")
-    }
+    fuzzCheckpointReader(bytes, size, name: "fuzz.pth", target: "pth_zip", read: PthZipReader.read)
     return 0
 }

@@ -6,12 +6,6 @@
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    do {
-        let file = try MappedFile(copying: UnsafeRawBufferPointer(start: bytes, count: size), name: "fuzz.safetensors")
-        let stateDict = try SafetensorsReader.read(file)
-        for key in stateDict.keys { _ = stateDict[key] }
-    } catch {
-        requireNamed(error, "fuzz.safetensors", target: "safetensors")
-    }
+    fuzzCheckpointReader(bytes, size, name: "fuzz.safetensors", target: "safetensors", read: SafetensorsReader.read)
     return 0
 }

@@ -9,9 +9,6 @@ import Foundation
 @testable import ServeRequest
 import VisionImaging
 
-/// The decode's pixel limit: 1 MP, as in the jpeg and png targets.
-let fuzzMaxPixels = 1_000_000
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = fuzzData(bytes, size)
@@ -32,7 +29,7 @@ public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     check(request.minProb >= 0 && request.minProb <= 1 && request.maxDetections >= 1, "option out of range")
     do {
-        _ = try ImageDecoder.decode(data: request.image, name: request.file, maxPixels: fuzzMaxPixels)
+        _ = try ImageDecoder.decode(data: request.image, name: request.file, maxPixels: fuzzMaxPixels)  // 1 MP, as in the jpeg and png targets
     } catch {
         requireNamed(error, request.file, target: "serve_request")
     }

@@ -15,6 +15,8 @@ cd "$(dirname "$0")/../.."
 SECONDS_EACH=$1; shift
 # Swift's own crash backtracer trips over AddressSanitizer; libFuzzer prints the stack.
 export SWIFT_BACKTRACE=enable=no
+# Leaks inside the toolchain's Foundation, each explained in the file.
+export LSAN_OPTIONS=suppressions=$PWD/Tests/Fuzz/lsan.supp:print_suppressions=0
 OUT=${FUZZ_BUILD_DIR:-$PWD/.build-fuzz}
 SUMMARY=${FUZZ_SUMMARY:-$OUT/summary.md}
 JOBS=${FUZZ_JOBS:-2}
@@ -55,7 +57,10 @@ run_target() {
     : > "$log"
     while left=$((SECONDS_EACH - (SECONDS - start))); [[ $left -gt 0 ]]; do
         local part=$OUT/logs/$t.part
-        nice -n 19 "$OUT/bin/fuzz_$t" "${args[@]}" -max_total_time="$left" "$corpus" "$seeds" > "$part" 2>&1 || true
+        # A hard stop a minute past the budget: libFuzzer's timeout handler can wedge
+        # while printing the stack of a busy process (seen once at nice 19).
+        timeout -s KILL $((left + 60)) nice -n 19 "$OUT/bin/fuzz_$t" "${args[@]}" -max_total_time="$left" \
+            "$corpus" "$seeds" > "$part" 2>&1 || true
         cat "$part" >> "$log"
         execs=$((execs + $(sed -n 's/^stat::number_of_executed_units: *//p' "$part" | tail -1 | grep . || echo 0)))
         local last; last=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$part" | tail -1 || true)
