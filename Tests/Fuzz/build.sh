@@ -76,7 +76,8 @@ for t in "${targets[@]}"; do
     bin=$OUT/bin/$t
     if stale "$bin" "$src" Tests/Fuzz/Support "$MOD"; then
         echo "building $t" >&2
-        swiftc "${SWIFT_COMMON[@]}" -O "${INSTRUMENT[@]}" -module-name "${t//-/_}" "$src" Tests/Fuzz/Support/*.swift \
-            -use-ld=lld -o "$bin" "${LIBS[@]}"
+        # From the output folder: swiftc leaves a .swiftmodule beside an -enable-testing executable.
+        (cd "$OUT/bin" && swiftc "${SWIFT_COMMON[@]}" -O "${INSTRUMENT[@]}" -module-name "${t//-/_}" "$ROOT/$src" \
+            "$ROOT"/Tests/Fuzz/Support/*.swift -use-ld=lld -o "$bin" "${LIBS[@]}")
     fi
 done
