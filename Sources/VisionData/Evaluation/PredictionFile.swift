@@ -84,12 +84,12 @@ public enum PredictionFile {
     /// When a file appears on several lines, the last one wins.
     public static func match(_ lines: [PredictionLine], records: [DetectionRecord], classes: [String]) -> MatchedPredictions {
         var byName: [String: PredictionLine] = [:]
-        for line in lines { byName[(line.file as NSString).lastPathComponent] = line }
+        for line in lines { byName[PathText.lastComponent(line.file)] = line }
         var labelOf: [String: Int] = [:]
         for (i, name) in classes.enumerated() where labelOf[name] == nil { labelOf[name] = i + 1 }
         let recordNames = Set(records.map(\.fileName))
         var result = MatchedPredictions(images: [], imagesWithoutPredictions: [],
-                                        unmatchedFiles: lines.map(\.file).filter { !recordNames.contains(($0 as NSString).lastPathComponent) },
+                                        unmatchedFiles: lines.map(\.file).filter { !recordNames.contains(PathText.lastComponent($0)) },
                                         unknownLabels: [:])
         for record in records {
             guard let line = byName[record.fileName] else {
