@@ -5,6 +5,7 @@
 // message that does not into a crash, so libFuzzer records the input.
 
 import Foundation
+import VisionCore
 
 /// The fuzz input as a `Data` (one copy; libFuzzer owns the original buffer).
 func fuzzData(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> Data {
@@ -16,7 +17,8 @@ func fuzzData(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> Data {
 /// `file` or spans several lines.
 func requireNamed(_ error: Any, _ file: String, target: String) {
     let text = String(describing: error)
-    guard text.contains(file), !text.contains("\n") else {
+    // Messages show control characters in names escaped (singleLine).
+    guard text.contains(singleLine(file)), !text.contains("\n") else {
         fatalError("\(target): error message does not name \(file) on one line: \(text)")
     }
 }
