@@ -37,4 +37,23 @@ final class DatasetFuzzRegressionTests: XCTestCase {
         XCTAssertEqual(matched.unmatchedFiles, ["a///0///"])
         XCTAssertEqual(matched.images.first?.detections.count, 1)
     }
+
+    func testAnElementNameThatIsNotUTF8IsAProblemNotACrash() throws {
+        // 40 bytes: "<obj\u{e5}ct>" with a Latin-1 byte in a document read as UTF-8.
+        // FoundationXML trapped on the element name; now the file is reported.
+        let scratch = try ScratchDataset("latin1")
+        defer { scratch.remove() }
+        let fuzzed = try Data(contentsOf: Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/fuzz/voc_latin1_element_name.xml"))
+        try scratch.write("Annotations/bad.xml", fuzzed)
+        // The same byte is fine where the file says it is Latin-1.
+        try scratch.write("Annotations/good.xml", Data("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><annotation>".utf8)
+            + Data([0x3C, 0x66, 0x69, 0x6C, 0x65, 0x6E, 0x61, 0x6D, 0x65, 0x3E, 0x63, 0x61, 0x66, 0xE9, 0x2E, 0x6A, 0x70, 0x67])  // <filename>caf\u{e9}.jpg
+            + Data("</filename><size><width>10</width><height>10</height></size></annotation>".utf8))
+        let dataset = try DetectionDataset.load(from: scratch.root, requireImages: false)
+        XCTAssertEqual(dataset.problems.map(\.description),
+                       [scratch.url("Annotations/bad.xml").path + ": unparsable: malformed XML: byte 20 is not UTF-8 text "
+                        + "(save the file as UTF-8, or name its encoding in <?xml ... encoding=\"...\"?>)"])
+        let records = try dataset.records(split: XCTUnwrap(dataset.splits.first))
+        XCTAssertEqual(records.map(\.fileName), ["caf\u{e9}.jpg"])
+    }
 }

@@ -24,6 +24,10 @@ struct VOCAnnotation {
 enum VOCAnnotationParser {
     /// Throws a message (without the file name) when the XML is malformed.
     static func parse(_ data: Data) throws -> VOCAnnotation {
+        if let offset = invalidUTF8Offset(data) {
+            throw DatasetError.unreadable("", reason: "malformed XML: byte \(offset) is not UTF-8 text "
+                + "(save the file as UTF-8, or name its encoding in <?xml ... encoding=\"...\"?>)")
+        }
         let delegate = Delegate()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
@@ -42,6 +46,34 @@ enum VOCAnnotationParser {
             throw DatasetError.unreadable("", reason: "no <annotation> element")
         }
         return delegate.annotation
+    }
+
+    /// libxml2 passes the bytes of element names on to FoundationXML, which traps on
+    /// a name that is not UTF-8 ("<obj\u{e9}ct>" in Latin-1; found by Tests/Fuzz). So a
+    /// document libxml2 reads as UTF-8 (no UTF-16 byte order and no declaration of
+    /// another encoding, which libxml2 converts itself) is checked first: the offset
+    /// of its first byte that is not UTF-8, or nil.
+    static func invalidUTF8Offset(_ data: Data) -> Int? {
+        let head = Array(data.prefix(200))
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0x00, 0x3C])
+            || head.starts(with: [0x3C, 0x00]) { return nil }
+        let declaration = String(decoding: head, as: UTF8.self).lowercased()
+        if declaration.hasPrefix("<?xml"), let close = declaration.range(of: "?>"),
+           let encoding = declaration[..<close.lowerBound].range(of: "encoding") {
+            let value = declaration[encoding.upperBound..<close.lowerBound]
+                .drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }.prefix { $0 != "\"" && $0 != "'" && $0 != " " }
+            if value != "utf-8" && value != "utf8" { return nil }
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case let .valid(scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 
     /// Words for the libxml2 error codes (xmlParserErrors, which XMLParser
