@@ -56,4 +56,18 @@ final class DatasetFuzzRegressionTests: XCTestCase {
         let records = try dataset.records(split: XCTUnwrap(dataset.splits.first))
         XCTAssertEqual(records.map(\.fileName), ["caf\u{e9}.jpg"])
     }
+
+    func testAProcessingInstructionWithoutDataIsAProblemNotACrash() throws {
+        // 15 bytes: "<?xdifficult?>\0". FoundationXML called strlen on the instruction's
+        // missing data (a segfault); now the file is reported.
+        let scratch = try ScratchDataset("pi")
+        defer { scratch.remove() }
+        let fuzzed = try Data(contentsOf: Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/fuzz/voc_processing_instruction_without_data.xml"))
+        try scratch.write("Annotations/bad.xml", fuzzed)
+        try scratch.write("Annotations/good.xml", "<?xml version=\"1.0\"?><?editor labelImg?><annotation><filename>a.jpg</filename></annotation>")
+        let dataset = try DetectionDataset.load(from: scratch.root, requireImages: false)
+        XCTAssertEqual(dataset.problems.map(\.description),
+                       [scratch.url("Annotations/bad.xml").path + ": unparsable: malformed XML: processing instruction <?xdifficult?> has no data (not supported)"])
+        XCTAssertEqual(try dataset.records(split: XCTUnwrap(dataset.splits.first)).map(\.fileName), ["a.jpg"])
+    }
 }

@@ -28,6 +28,9 @@ enum VOCAnnotationParser {
             throw DatasetError.unreadable("", reason: "malformed XML: byte \(offset) is not UTF-8 text "
                 + "(save the file as UTF-8, or name its encoding in <?xml ... encoding=\"...\"?>)")
         }
+        if let target = emptyProcessingInstruction(data) {
+            throw DatasetError.unreadable("", reason: "malformed XML: processing instruction <?\(target)?> has no data (not supported)")
+        }
         let delegate = Delegate()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
@@ -74,6 +77,25 @@ enum VOCAnnotationParser {
             case .error: return offset
             }
         }
+    }
+
+    /// The target of the first processing instruction without data ("<?name?>"), or
+    /// nil. libxml2 reports its data as NULL and FoundationXML calls strlen on it, a
+    /// segfault (found by Tests/Fuzz: "<?xdifficult?>"). Annotations have no use for
+    /// processing instructions; such a file (or one quoting the pattern in a comment) is refused.
+    static func emptyProcessingInstruction(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        var i = 0
+        while i + 1 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<"), bytes[i + 1] == UInt8(ascii: "?") else { continue }
+            var end = i + 2
+            while end < bytes.count, ![UInt8(ascii: "?"), UInt8(ascii: ">"), 0x20, 0x09, 0x0A, 0x0D].contains(bytes[end]) { end += 1 }
+            if end > i + 2, end + 1 < bytes.count, bytes[end] == UInt8(ascii: "?"), bytes[end + 1] == UInt8(ascii: ">") {
+                return String(decoding: bytes[(i + 2)..<end], as: UTF8.self)
+            }
+        }
+        return nil
     }
 
     /// Words for the libxml2 error codes (xmlParserErrors, which XMLParser
