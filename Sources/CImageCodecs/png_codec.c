@@ -61,6 +61,34 @@ static void request_rgb8(png_structp png, int color_type, int bit_depth) {
     png_set_interlace_handling(png);
 }
 
+/// The least chunk allocation allowed, whatever the file's size (libpng's own suggested cap).
+#define PNG_CHUNK_LIMIT_FLOOR ((size_t)8000000)
+
+/// libpng (1.6.39) allocates an ancillary chunk (tEXt, iCCP, ...) at its declared
+/// length before reading it, whatever png_set_chunk_malloc_max says: a 64-byte
+/// file declaring a 1 GB tEXt chunk made it malloc 1 GB (found by Tests/Fuzz).
+/// So the chunks before the image data are walked here first, and one longer than
+/// the bytes left is reported as truncation without libpng seeing it. Chunks from
+/// the first IDAT on are streamed by libpng and never allocated whole.
+static int check_chunk_lengths(const unsigned char *data, size_t size, char *message) {
+    size_t offset = 8;  // after the signature
+    while (size >= 8 && offset <= size - 8) {
+        const unsigned char *header = data + offset;
+        size_t length = (size_t)header[0] << 24 | (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3];
+        if (memcmp(header + 4, "IDAT", 4) == 0) return VISION_CODEC_OK;
+        size_t left = size - offset - 8;
+        if (length > left) {
+            char type[5];
+            for (int i = 0; i < 4; i++) type[i] = (header[4 + i] >= 0x20 && header[4 + i] < 0x7f) ? (char)header[4 + i] : '?';
+            type[4] = 0;
+            codec_set_message(message, "chunk %s declares %zu bytes, %zu left", type, length, left);
+            return VISION_CODEC_TRUNCATED;
+        }
+        offset += 8 + length + 4;  // header, data, CRC
+    }
+    return VISION_CODEC_OK;  // libpng reports whatever else is wrong
+}
+
 static int decode_png_guarded(png_decode_job *job, long long max_pixels) {
     job->status = VISION_CODEC_ERROR;
     if (setjmp(png_jmpbuf(job->png))) return job->status;
@@ -68,6 +96,8 @@ static int decode_png_guarded(png_decode_job *job, long long max_pixels) {
     png_set_read_fn(job->png, job, read_from_memory);
     // Lift libpng's default 1e6 x 1e6 cap so the caller's pixel limit decides.
     png_set_user_limits(job->png, 0x7fffffff, 0x7fffffff);
+    // Bounds what inflating a zTXt/iCCP/iTXt chunk may allocate (8 MB, or the file's size).
+    png_set_chunk_malloc_max(job->png, job->size > PNG_CHUNK_LIMIT_FLOOR ? job->size : PNG_CHUNK_LIMIT_FLOOR);
     png_read_info(job->png, job->info);
     png_uint_32 width = png_get_image_width(job->png, job->info);
     png_uint_32 height = png_get_image_height(job->png, job->info);
@@ -114,7 +144,8 @@ int vision_decode_png(const unsigned char *data, size_t size, long long max_pixe
         return VISION_CODEC_OUT_OF_MEMORY;
     }
 
-    int status = decode_png_guarded(&job, max_pixels);
+    int status = check_chunk_lengths(data, size, out->message);
+    if (status == VISION_CODEC_OK) status = decode_png_guarded(&job, max_pixels);
     if (status == VISION_CODEC_TOO_LARGE) {
         codec_set_message(out->message, "%dx%d pixels exceeds the limit of %lld pixels",
                           out->width, out->height, max_pixels);

@@ -1,6 +1,8 @@
 // Errors raised while reading or writing checkpoints. Every case carries the
 // file's name so a message alone tells the user which file is at fault.
 
+import VisionCore
+
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The file could not be opened, read or written.
     case io(file: String, message: String)
@@ -27,7 +29,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// A model file (TFLite) reads fine but is not a graph the converter maps onto its target.
     case unsupportedModel(file: String, message: String)
 
-    public var description: String {
+    /// One line: names and keys quoted from the file have their control characters escaped.
+    public var description: String { singleLine(message) }
+
+    private var message: String {
         switch self {
         case let .io(file, message): return "\(file): \(message)"
         case let .truncated(file, context): return "\(file): truncated file (\(context))"

@@ -86,7 +86,9 @@ enum PickleValue {
     case tuple(Int)
     case list(Int)
     case dict(Int)
-    case storage(StorageReference)
+    /// Boxed: a StorageReference is ~60 bytes and would make every stack, memo and
+    /// container slot that large; boxed, a PickleValue is 24 bytes (a String and a tag).
+    indirect case storage(StorageReference)
     case tensor(Int)
 
     var kindName: String {

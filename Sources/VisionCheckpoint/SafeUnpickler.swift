@@ -8,7 +8,9 @@
 // containers live in an arena so nothing recurses.
 
 struct SafeUnpickler {
-    static let maxStackDepth = 1 << 20
+    /// torch pickles batch APPENDS/SETITEMS by 1000, so their stacks stay shallow;
+    /// 2^18 slots of 24 bytes keep a hostile stack (or mark list) near 6 MB.
+    static let maxStackDepth = 1 << 18
     static let maxMemoEntries = 1 << 20
     static let maxContainerItems = 1 << 24
     static let maxGlobalNameLength = 512

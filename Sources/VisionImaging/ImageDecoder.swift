@@ -3,6 +3,7 @@
 
 import CImageCodecs
 import Foundation
+import VisionCore
 
 /// The encoded formats this module reads and writes.
 public enum ImageFormat: String, Sendable {
@@ -29,7 +30,7 @@ public enum ImageDecoder {
                               applyExifOrientation: Bool = true) throws -> RGBImage {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try FileContents.data(of: url)
         } catch {
             throw ImageError(file: url.path, reason: .io("cannot read file (\(error.localizedDescription))"))
         }

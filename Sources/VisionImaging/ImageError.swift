@@ -1,5 +1,7 @@
 // Errors from decoding, encoding and writing images. Each names the file.
 
+import VisionCore
+
 /// An image could not be read, decoded, encoded or written. `description`
 /// reads "<file>: <reason>", e.g. "photo.jpg: truncated JPEG data".
 public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -31,7 +33,8 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var description: String { "\(file): \(reasonText)" }
+    /// One line: a file name or codec message with control characters shows them escaped.
+    public var description: String { singleLine("\(file): \(reasonText)") }
 
     private var reasonText: String {
         switch reason {

@@ -46,6 +46,10 @@ final class ServeRobustnessTests: XCTestCase {
         let (noImage, noImageType) = Multipart.form(file: ("photo", "a.jpg", image), fields: [:])
         cases.append(("no image field", try server.request("POST", "/api/v1/predict", headers: ["Content-Type": noImageType],
                                                             body: noImage), 400, "no field 'image'"))
+        // A form field value holding a line feed (found by Tests/Fuzz): quoted escaped, on one line.
+        let (lineBreak, lineBreakType) = Multipart.form(file: ("image", "a.jpg", image), fields: ["max_detections": "5\nfive"])
+        cases.append(("line break in a field", try server.request("POST", "/api/v1/predict", headers: ["Content-Type": lineBreakType],
+                                                                   body: lineBreak), 400, "got '5\\nfive'"))
         // A slow client: announces 1000 bytes, sends 10, then stalls past --request-timeout.
         let slow = try server.connect()
         defer { slow.close() }
@@ -58,6 +62,7 @@ final class ServeRobustnessTests: XCTestCase {
             XCTAssertEqual(c.answer.status, c.status, "\(c.name): \(c.answer.text)")
             let message = try c.answer.errorMessage()
             XCTAssertTrue(message.contains(c.message), "\(c.name): \(message)")
+            XCTAssertFalse(message.contains("\n"), "\(c.name): a message spans lines: \(message)")
         }
         // Memory stays flat: twenty more rounds of the rejected uploads grow the server by little.
         let before = try XCTUnwrap(server.residentMegabytes)

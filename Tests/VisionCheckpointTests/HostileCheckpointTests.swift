@@ -18,13 +18,7 @@ final class HostileCheckpointTests: XCTestCase {
         CheckpointFixtures.errorMessage { _ = try loadStateDict(bytes: bytes, name: name) }
     }
 
-    /// A legacy-format prefix (magic, protocol 1001, empty sys_info) followed by `pickle`.
-    private func legacyFile(_ pickle: [UInt8]) -> [UInt8] {
-        let magic: [UInt8] = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]
-        let version: [UInt8] = [0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e]
-        let sysInfo: [UInt8] = [0x80, 0x02, 0x7d, 0x2e]
-        return magic + version + sysInfo + pickle
-    }
+    private func legacyFile(_ pickle: [UInt8]) -> [UInt8] { CheckpointFixtures.legacyFile(pickle) }
 
     func testMaliciousGlobalIsRefusedAndNeverExecuted() {
         try? FileManager.default.removeItem(atPath: Self.marker)

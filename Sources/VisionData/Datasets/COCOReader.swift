@@ -4,6 +4,7 @@
 // annotations/instances_{split}.json (or {split}.json) beside the images.
 
 import Foundation
+import VisionCore
 
 enum COCOReader {
     /// The annotation files of a folder, by split name.
@@ -32,7 +33,7 @@ enum COCOReader {
         var problems: [DatasetProblem] = []
         var parsed: [(split: String, file: URL, json: [String: Any])] = []
         for (split, file) in files {
-            guard let data = try? Data(contentsOf: file) else { throw DatasetError.unreadable(file.path, reason: "cannot read the file") }
+            guard let data = try? FileContents.data(of: file) else { throw DatasetError.unreadable(file.path, reason: "cannot read the file") }
             guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
                 throw DatasetError.unreadable(file.path, reason: "not a JSON object")
             }

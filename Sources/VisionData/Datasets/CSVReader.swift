@@ -6,6 +6,7 @@
 // and empty box fields is an image without objects.
 
 import Foundation
+import VisionCore
 
 enum CSVReader {
     /// CSV files of a folder (or its data/ subfolder), by split name.
@@ -44,7 +45,7 @@ enum CSVReader {
         var problems: [DatasetProblem] = []
         var parsedSplits: [(split: String, raws: [RawImage])] = []
         for (split, file) in files {
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            guard let text = FileContents.utf8Text(of: file) else {
                 throw DatasetError.unreadable(file.path, reason: "cannot read the file as UTF-8 text")
             }
             var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)

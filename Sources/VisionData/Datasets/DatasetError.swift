@@ -1,6 +1,8 @@
 // Errors that stop a dataset from loading at all. Problems with single files,
 // records or boxes are not errors: they are collected as DatasetProblem.
 
+import VisionCore
+
 /// A dataset cannot be read. `description` names the path and the problem.
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
@@ -10,7 +12,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case splitRequired(String, known: [String])
     case noClasses(String, reason: String)
 
-    public var description: String {
+    /// One line: names quoted from files have their control characters escaped.
+    public var description: String { singleLine(message) }
+
+    private var message: String {
         switch self {
         case let .notFound(path):
             return "\(path): no such file or folder"

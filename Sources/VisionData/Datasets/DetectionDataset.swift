@@ -1,6 +1,7 @@
 // The format-independent dataset model every reader produces.
 
 import Foundation
+import VisionCore
 
 /// An axis-aligned box in image pixels, corners (x1, y1) top-left and (x2, y2)
 /// bottom-right, as written in the annotation file (no +1 pixel convention).
@@ -95,7 +96,8 @@ public struct DatasetProblem: Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(file): \(kind.rawValue): \(reason)" }
+    /// One line: quoted annotation text has its control characters escaped.
+    public var description: String { singleLine("\(file): \(kind.rawValue): \(reason)") }
 }
 
 /// The annotation formats `DetectionDataset.load(from:)` recognises.

@@ -3,6 +3,7 @@
 // width and height, as annotation tools show (and annotate) the upright image.
 
 import Foundation
+import VisionCore
 import VisionImaging
 
 enum ImageHeader {
@@ -23,7 +24,7 @@ enum ImageHeader {
 
     static func probe(_ url: URL) -> Probe {
         guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
-        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return .unreadable("cannot read the file") }
+        guard let data = try? FileContents.data(of: url, options: .alwaysMapped) else { return .unreadable("cannot read the file") }
         if data.isEmpty { return .unreadable("empty file") }
         return data.withUnsafeBytes { raw -> Probe in
             let bytes = raw.bindMemory(to: UInt8.self)

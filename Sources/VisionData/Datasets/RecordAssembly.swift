@@ -172,7 +172,7 @@ struct RecordAssembly {
 /// when `name` has none. Returns the first existing path, else the first guess.
 func resolveImage(named name: String, in directories: [URL]) -> URL {
     let fm = FileManager.default
-    let hasExtension = !(name as NSString).pathExtension.isEmpty
+    let hasExtension = PathText.hasExtension(name)
     let names = hasExtension ? [name] : [name + ".jpg", name + ".jpeg", name + ".png", name + ".JPG", name + ".PNG"]
     for dir in directories {
         for candidate in names {

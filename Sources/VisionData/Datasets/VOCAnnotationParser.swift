@@ -24,6 +24,13 @@ struct VOCAnnotation {
 enum VOCAnnotationParser {
     /// Throws a message (without the file name) when the XML is malformed.
     static func parse(_ data: Data) throws -> VOCAnnotation {
+        if let offset = invalidUTF8Offset(data) {
+            throw DatasetError.unreadable("", reason: "malformed XML: byte \(offset) is not UTF-8 text "
+                + "(save the file as UTF-8, or name its encoding in <?xml ... encoding=\"...\"?>)")
+        }
+        if let target = emptyProcessingInstruction(data) {
+            throw DatasetError.unreadable("", reason: "malformed XML: processing instruction <?\(target)?> has no data (not supported)")
+        }
         let delegate = Delegate()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
@@ -42,6 +49,53 @@ enum VOCAnnotationParser {
             throw DatasetError.unreadable("", reason: "no <annotation> element")
         }
         return delegate.annotation
+    }
+
+    /// libxml2 passes the bytes of element names on to FoundationXML, which traps on
+    /// a name that is not UTF-8 ("<obj\u{e9}ct>" in Latin-1; found by Tests/Fuzz). So a
+    /// document libxml2 reads as UTF-8 (no UTF-16 byte order and no declaration of
+    /// another encoding, which libxml2 converts itself) is checked first: the offset
+    /// of its first byte that is not UTF-8, or nil.
+    static func invalidUTF8Offset(_ data: Data) -> Int? {
+        let head = Array(data.prefix(200))
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0x00, 0x3C])
+            || head.starts(with: [0x3C, 0x00]) { return nil }
+        let declaration = String(decoding: head, as: UTF8.self).lowercased()
+        if declaration.hasPrefix("<?xml"), let close = declaration.range(of: "?>"),
+           let encoding = declaration[..<close.lowerBound].range(of: "encoding") {
+            let value = declaration[encoding.upperBound..<close.lowerBound]
+                .drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }.prefix { $0 != "\"" && $0 != "'" && $0 != " " }
+            if value != "utf-8" && value != "utf8" { return nil }
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case let .valid(scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// The target of the first processing instruction without data ("<?name?>"), or
+    /// nil. libxml2 reports its data as NULL and FoundationXML calls strlen on it, a
+    /// segfault (found by Tests/Fuzz: "<?xdifficult?>"). Annotations have no use for
+    /// processing instructions; such a file (or one quoting the pattern in a comment) is refused.
+    static func emptyProcessingInstruction(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        var i = 0
+        while i + 1 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<"), bytes[i + 1] == UInt8(ascii: "?") else { continue }
+            var end = i + 2
+            while end < bytes.count, ![UInt8(ascii: "?"), UInt8(ascii: ">"), 0x20, 0x09, 0x0A, 0x0D].contains(bytes[end]) { end += 1 }
+            if end > i + 2, end + 1 < bytes.count, bytes[end] == UInt8(ascii: "?"), bytes[end + 1] == UInt8(ascii: ">") {
+                return String(decoding: bytes[(i + 2)..<end], as: UTF8.self)
+            }
+        }
+        return nil
     }
 
     /// Words for the libxml2 error codes (xmlParserErrors, which XMLParser

@@ -4,6 +4,7 @@
 // lists (one split "all"), as in the raccoon dataset.
 
 import Foundation
+import VisionCore
 
 /// Where a VOC dataset's parts are.
 struct VOCLayout {
@@ -53,7 +54,7 @@ enum VOCReader {
         var raws: [String: RawImage] = [:]
         for id in ids {
             let file = layout.annotations.appendingPathComponent(id + ".xml")
-            guard let data = try? Data(contentsOf: file) else {
+            guard let data = try? FileContents.data(of: file) else {
                 problems.append(DatasetProblem(file: file.path, kind: .missingAnnotation, reason: "listed in a split but cannot be read"))
                 continue
             }
@@ -152,7 +153,7 @@ enum VOCReader {
             DetectionDataset.splitOrder($0.deletingPathExtension().lastPathComponent, $1.deletingPathExtension().lastPathComponent)
         }
         return try sorted.map { file in
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            guard let text = FileContents.utf8Text(of: file) else {
                 throw DatasetError.unreadable(file.path, reason: "cannot read the split list")
             }
             let ids = text.split(whereSeparator: \.isNewline).compactMap { line in

@@ -5,6 +5,7 @@
 // `names` in data.yaml / dataset.yaml (flow list, block list, or index: name map).
 
 import Foundation
+import VisionCore
 
 enum YOLOReader {
     static func looksLikeYOLO(_ root: URL) -> Bool {
@@ -73,7 +74,7 @@ enum YOLOReader {
                 var raw = RawImage(imageURL: image, width: size.width, height: size.height, annotationFile: labelFile.path,
                                    imageId: records.count + 1)
                 // An image without a label file is a background image (no objects).
-                if let text = try? String(contentsOf: labelFile, encoding: .utf8) {
+                if let text = FileContents.utf8Text(of: labelFile) {
                     let parsed = parseLabels(text, width: Double(size.width), height: Double(size.height), classes: classes,
                                              file: labelFile.path, problems: &problems)
                     raw.objects = parsed.objects
@@ -122,7 +123,7 @@ enum YOLOReader {
             }
         }
         for file in yamlCandidates {
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+            guard let text = FileContents.utf8Text(of: file) else { continue }
             guard let names = yamlNames(text), !names.isEmpty else {
                 throw DatasetError.noClasses(file.path, reason: "no usable `names:` entry")
             }
@@ -133,7 +134,7 @@ enum YOLOReader {
 
     /// The non-empty lines of a classes.txt, or nil when it is missing or empty.
     static func classList(_ file: URL) -> [String]? {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        guard let text = FileContents.utf8Text(of: file) else { return nil }
         let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return names.isEmpty ? nil : names
     }

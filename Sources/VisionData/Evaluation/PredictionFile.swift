@@ -3,6 +3,7 @@
 // Images are matched by file name (basename), classes by name.
 
 import Foundation
+import VisionCore
 
 /// One line of a predictions file.
 public struct PredictionLine: Sendable {
@@ -29,7 +30,7 @@ public struct MatchedPredictions: Sendable {
 public enum PredictionFile {
     /// Parses every line; a malformed line throws an error naming the file and line.
     public static func read(_ url: URL) throws -> [PredictionLine] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard let text = FileContents.utf8Text(of: url) else {
             throw DatasetError.unreadable(url.path, reason: "cannot read the predictions file")
         }
         var lines: [PredictionLine] = []
@@ -83,12 +84,12 @@ public enum PredictionFile {
     /// When a file appears on several lines, the last one wins.
     public static func match(_ lines: [PredictionLine], records: [DetectionRecord], classes: [String]) -> MatchedPredictions {
         var byName: [String: PredictionLine] = [:]
-        for line in lines { byName[(line.file as NSString).lastPathComponent] = line }
+        for line in lines { byName[PathText.lastComponent(line.file)] = line }
         var labelOf: [String: Int] = [:]
         for (i, name) in classes.enumerated() where labelOf[name] == nil { labelOf[name] = i + 1 }
         let recordNames = Set(records.map(\.fileName))
         var result = MatchedPredictions(images: [], imagesWithoutPredictions: [],
-                                        unmatchedFiles: lines.map(\.file).filter { !recordNames.contains(($0 as NSString).lastPathComponent) },
+                                        unmatchedFiles: lines.map(\.file).filter { !recordNames.contains(PathText.lastComponent($0)) },
                                         unknownLabels: [:])
         for record in records {
             guard let line = byName[record.fileName] else {

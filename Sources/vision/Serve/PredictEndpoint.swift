@@ -21,7 +21,12 @@ struct PredictEndpoint: Sendable {
         if pool.isFull { throw busy() }
         let body = try await UploadReader.read(request, limit: maxUploadBytes, timeout: requestTimeout)
         let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-        let options = try PredictRequest.parse(body: body, contentType: request.headers[.contentType], query: query)
+        let options: PredictRequest
+        do {
+            options = try PredictRequest.parse(body: body, contentType: request.headers[.contentType], query: query)
+        } catch let error as PredictRequestError {
+            throw APIError(status: error.unsupportedMediaType ? .unsupportedMediaType : .badRequest, message: error.description)
+        }
 
         guard let model = options.model.map({ models.named($0) }) ?? models.defaultModel else {
             throw APIError(status: .notFound, message: "unknown model '\(options.model ?? "")'; loaded: "

@@ -2,9 +2,27 @@
 // multipart field `image`) and the options model, min_prob, max_detections and
 // only_class, as query parameters or form fields (a form field wins). Invalid
 // values are 400s that name the option, as predict's argument errors do.
+// Plain Foundation (no Hummingbird): PredictEndpoint turns a PredictRequestError
+// into its HTTP answer, and Tests/Fuzz builds this file on its own.
 
 import Foundation
-import Hummingbird
+import VisionCore
+
+/// Why a predict request was refused: 415 for an unsupported raw Content-Type, else 400.
+struct PredictRequestError: Error, CustomStringConvertible {
+    let unsupportedMediaType: Bool
+    let description: String
+
+    /// `message` quotes the client's names and values: kept on one line.
+    init(unsupportedMediaType: Bool, description message: String) {
+        self.unsupportedMediaType = unsupportedMediaType
+        description = singleLine(message)
+    }
+
+    static func badRequest(_ message: String) -> PredictRequestError {
+        PredictRequestError(unsupportedMediaType: false, description: message)
+    }
+}
 
 struct PredictRequest {
     var image: Data
@@ -26,10 +44,10 @@ struct PredictRequest {
             do {
                 parts = try MultipartForm.parse(body, boundary: boundary)
             } catch let error as MultipartError {
-                throw APIError.badRequest(error.description)
+                throw PredictRequestError.badRequest(error.description)
             }
             guard let imagePart = parts.first(where: { $0.name == imageField }) else {
-                throw APIError.badRequest("the multipart form has no field '\(imageField)' (send the image as -F image=@photo.jpg)")
+                throw PredictRequestError.badRequest("the multipart form has no field '\(imageField)' (send the image as -F image=@photo.jpg)")
             }
             image = imagePart.body
             if let name = imagePart.filename, !name.isEmpty { file = name }
@@ -38,8 +56,8 @@ struct PredictRequest {
             }
         } else {
             if let contentType, !acceptedRawType(contentType) {
-                throw APIError(status: .unsupportedMediaType,
-                               message: "unsupported Content-Type '\(contentType)': send image/jpeg, image/png, application/octet-stream or multipart/form-data")
+                throw PredictRequestError(unsupportedMediaType: true,
+                                          description: "unsupported Content-Type '\(contentType)': send image/jpeg, image/png, application/octet-stream or multipart/form-data")
             }
             image = body
             if let name = fields.last(where: { $0.0 == "file" })?.1, !name.isEmpty { file = name }
@@ -64,12 +82,12 @@ struct PredictRequest {
                 model = value
             case "min_prob":
                 guard let p = Float(value), p >= 0, p <= 1 else {
-                    throw APIError.badRequest("min_prob must be a number within 0...1, got '\(value)'")
+                    throw PredictRequestError.badRequest("min_prob must be a number within 0...1, got '\(value)'")
                 }
                 minProb = p
             case "max_detections":
                 guard let n = Int(value), n >= 1 else {
-                    throw APIError.badRequest("max_detections must be an integer of at least 1, got '\(value)'")
+                    throw PredictRequestError.badRequest("max_detections must be an integer of at least 1, got '\(value)'")
                 }
                 maxDetections = n
             case "only_class":
@@ -78,7 +96,7 @@ struct PredictRequest {
             case "file":
                 break
             default:
-                throw APIError.badRequest("unknown option '\(key)'; valid: model, min_prob, max_detections, only_class")
+                throw PredictRequestError.badRequest("unknown option '\(key)'; valid: model, min_prob, max_detections, only_class")
             }
         }
     }
