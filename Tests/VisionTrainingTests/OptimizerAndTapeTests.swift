@@ -16,7 +16,7 @@ final class OptimizerAndTapeTests: XCTestCase {
         var expected: [Double] = [1, -2, 0.5]
         var buffer: [Double] = [0, 0, 0]
         for (step, grad) in [[0.5, 0.25, -1], [0.1, -0.3, 0.2]].enumerated() {
-            p.accumulateGrad(Tensor(shape: [3], values: grad.map(Float.init)), threads: .allCores)
+            p.accumulateGrad(Tensor(shape: [3], values: grad.map(Float.init)), backend: CPUBackend())
             sgd.step()
             sgd.zeroGrad()
             for i in 0..<3 {

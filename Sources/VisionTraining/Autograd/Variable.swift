@@ -47,11 +47,6 @@ public final class Variable {
         }
     }
 
-    /// `accumulateGrad(_:backend:)` on a CPU backend with `threads` (host callers and tests).
-    public func accumulateGrad(_ g: Tensor, threads: KernelThreads) {
-        accumulateGrad(g, backend: CPUBackend(threads: threads))
-    }
-
     /// Forgets the gradient (before the next step's backward).
     public func zeroGrad() { grad = nil }
 }
