@@ -4,8 +4,10 @@
 For each of torchvision's four Faster R-CNN builders: full-size seeded random
 weights (`builder(weights=None, weights_backbone=None)` after
 `torch.manual_seed(SEED)`), saved as .safetensors (read by vision) and .pth;
-and the same model exported to ONNX once per benchmark image (the exporter
-traces one input size). The images are decoded once here and written as PNG,
+for the shipped default, fasterrcnn_mobilenet_v2_fpn, its trained weights
+(Models/default.safetensors, F16 widened to F32, metadata kept);
+and each model exported to ONNX once per benchmark image (the exporter
+traces one input size); reference_models.py builds the torchvision models. The images are decoded once here and written as PNG,
 so vision, PyTorch and ONNX Runtime all read identical pixels:
   img_640x480.png   Samples/photos/pets.jpg resized (bilinear) to 640x480
   img_1280x720.png  Samples/photos/cat_720p.jpg decoded as is
@@ -23,26 +25,14 @@ import sys
 import warnings
 
 import torch
-import torchvision
 from PIL import Image
 from safetensors.torch import save_file
 
-SEED = 0
-ARCHS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
-         "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from reference_models import ARCHS, ROOT, SHIPPED, SHIPPED_ARCH, build, checkpoint_metadata, load_weights
+
 PHOTOS = os.path.join(ROOT, "Samples", "photos")
 IMAGES = {"640x480": ("pets.jpg", (640, 480)), "1280x720": ("cat_720p.jpg", (1280, 720))}
 
-
-def build(arch):
-    torch.manual_seed(SEED)
-    model = getattr(torchvision.models.detection, arch)(weights=None, weights_backbone=None)
-    if arch == "fasterrcnn_resnet50_fpn":
-        for m in model.modules():
-            if isinstance(m, (torch.nn.BatchNorm2d, torchvision.ops.FrozenBatchNorm2d)):
-                m.eps = 0.0
-    return model.eval()
 
 
 def image_tensor(path):
@@ -71,9 +61,13 @@ def main():
         if all(os.path.exists(p) for p in [st, pth, *onnx_paths.values()]):
             continue
         model = build(arch)
+        metadata = None
+        if arch == SHIPPED_ARCH:
+            load_weights(model, SHIPPED)
+            metadata = checkpoint_metadata(SHIPPED)
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
         if not os.path.exists(st):
-            save_file(state, st)
+            save_file(state, st, metadata=metadata)
             print("wrote", st)
         if not os.path.exists(pth):
             torch.save(state, pth)

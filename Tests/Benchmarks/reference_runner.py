@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""One reference measurement in its own process: PyTorch eager or ONNX Runtime,
+"""One reference measurement in its own process: PyTorch eager, ONNX Runtime or OpenVINO,
 one architecture, one image, one thread count. Prints one JSON object:
   {"runtime", "arch", "image", "threads", "median_s", "times_s", "peak_rss_mb", "detections"}
 Latency covers model(image) only: the image is decoded and converted to a
 [3, H, W] float tensor in [0, 1] before timing (as vision-bench does).
 Peak RSS is the process's VmHWM (includes the interpreter and the libraries).
 
-    python reference_runner.py --runtime torch|ort --arch ARCH --image 640x480 \
+OpenVINO compiles the same ONNX export ONNX Runtime runs, for the CPU device with
+INFERENCE_NUM_THREADS = threads and the LATENCY performance hint.
+
+    python reference_runner.py --runtime torch|ort|ov --arch ARCH --image 640x480 \
         --threads 2 --repeats 5 [--cache ~/.cache/vision-bench]
 """
 import argparse
@@ -35,7 +38,7 @@ def load_image(path):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--runtime", choices=["torch", "ort"], required=True)
+    p.add_argument("--runtime", choices=["torch", "ort", "ov"], required=True)
     p.add_argument("--arch", required=True)
     p.add_argument("--image", required=True, help="640x480 or 1280x720")
     p.add_argument("--threads", type=int, required=True)
@@ -47,23 +50,27 @@ def main():
 
     if a.runtime == "torch":
         import torch
-        import torchvision
         torch.set_num_threads(a.threads)
         torch.set_num_interop_threads(1)
-        import safetensors.torch
-        model = getattr(torchvision.models.detection, a.arch)(weights=None, weights_backbone=None)
-        if a.arch == "fasterrcnn_resnet50_fpn":
-            for m in model.modules():
-                if isinstance(m, torch.nn.BatchNorm2d):
-                    m.eps = 0.0
-        model.load_state_dict(safetensors.torch.load_file(os.path.join(cache, f"{a.arch}.safetensors")))
-        model.eval()
+        from reference_models import build, load_weights
+        model = load_weights(build(a.arch), os.path.join(cache, f"{a.arch}.safetensors"))
         x = torch.from_numpy(image)
 
         def run():
             with torch.inference_mode():
                 out = model([x])[0]
             return int(out["boxes"].shape[0])
+    elif a.runtime == "ov":
+        import openvino
+        core = openvino.Core()
+        compiled = core.compile_model(os.path.join(cache, f"{a.arch}_{a.image}.onnx"), "CPU",
+                                      {"INFERENCE_NUM_THREADS": a.threads, "PERFORMANCE_HINT": "LATENCY",
+                                       "INFERENCE_PRECISION_HINT": "f32"})
+        request = compiled.create_infer_request()
+
+        def run():
+            request.infer({0: image})
+            return int(request.get_output_tensor(0).data.shape[0])
     else:
         import onnxruntime as ort
         opts = ort.SessionOptions()

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""End-to-end benchmark: vision vs PyTorch eager vs ONNX Runtime on torchvision's
-four Faster R-CNN architectures, same checkpoint, same decoded image, same
-thread count; every measurement in its own process (so peak RSS is its own).
+"""End-to-end benchmark: vision vs PyTorch eager vs ONNX Runtime vs OpenVINO on five
+Faster R-CNN architectures (the shipped default and torchvision's four), same
+checkpoint, same decoded image, same thread count; every measurement in its own
+process (so peak RSS is its own).
 
     Tests/Benchmarks/setup_reference_env.sh
     ~/.venvs/vision-bench/bin/python Tests/Benchmarks/prepare_models.py
     swift build -c release --product vision-bench
     ~/.venvs/vision-bench/bin/python Tests/Benchmarks/run_benchmarks.py \
         [--vision-bench .build/release/vision-bench] [--threads 1 2] [--images 640x480 1280x720] \
-        [--archs ...] [--runtimes vision torch ort] [--repeats 5] [--json results.json]
+        [--archs ...] [--runtimes vision torch ort ov] [--repeats 5] [--json results.json]
 
-Prints a Markdown table (median latency, ratios to ORT, peak RSS, detection
+Prints a Markdown table (median latency, vision / best peer, peak RSS, detection
 counts) and vision's per-stage medians and backbone conv GFLOP/s against
 cblas_sgemm's GFLOP/s measured in the same vision-bench process.
 """
@@ -22,7 +23,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ARCHS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
+# The same list as reference_models.ARCHS (not imported: that module needs torch).
+ARCHS = ["fasterrcnn_mobilenet_v2_fpn", "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
          "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
 STAGES = ["transform", "backbone", "fpn", "rpn", "roiAlign", "boxHead", "postprocess"]
 
@@ -56,7 +58,7 @@ def main():
     p.add_argument("--archs", nargs="+", default=ARCHS)
     p.add_argument("--images", nargs="+", default=["640x480", "1280x720"])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    p.add_argument("--runtimes", nargs="+", default=["vision", "torch", "ort"])
+    p.add_argument("--runtimes", nargs="+", default=["vision", "torch", "ort", "ov"])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", help="also write every raw result to this file")
     args = p.parse_args()
@@ -82,17 +84,25 @@ def main():
         r = row.get(runtime)
         return r.get(key) if r else None
 
-    print("| arch | image | threads | vision s | torch s | ORT s | vision/torch | vision/ORT "
-          "| RSS MiB vision/torch/ORT | detections vision/torch/ORT |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    peers = [rt for rt in ("torch", "ort", "ov") if rt in args.runtimes]
+    names = {"vision": "vision", "torch": "torch", "ort": "ORT", "ov": "OpenVINO"}
+    shown = ["vision"] + peers
+    print("| arch | image | threads | " + " | ".join(f"{names[rt]} s" for rt in shown)
+          + " | best peer | vision / best peer | RSS MiB " + "/".join(names[rt] for rt in shown)
+          + " | detections " + "/".join(names[rt] for rt in shown) + " |")
+    print("|---|---|---|" + "---|" * (len(shown) + 4))
     for row in results:
-        v, t, o = (get(row, rt, "median_s") for rt in ("vision", "torch", "ort"))
-        rss = "/".join(fmt(get(row, rt, "peak_rss_mb"), 0) for rt in ("vision", "torch", "ort"))
+        times = {rt: get(row, rt, "median_s") for rt in shown}
+        measured = [rt for rt in peers if times[rt]]
+        best = min(measured, key=lambda rt: times[rt]) if measured else None
+        v = times["vision"]
+        ratio = v / times[best] if v and best else None
+        rss = "/".join(fmt(get(row, rt, "peak_rss_mb"), 0) for rt in shown)
         dets = "/".join(str(get(row, rt, "detections")) if get(row, rt, "detections") is not None else "-"
-                        for rt in ("vision", "torch", "ort"))
-        print(f"| {row['arch'].replace('fasterrcnn_', '')} | {row['image']} | {row['threads']} | {fmt(v)} | {fmt(t)} "
-              f"| {fmt(o)} | {fmt(v / t if v and t else None, 2)} | {fmt(v / o if v and o else None, 2)} "
-              f"| {rss} | {dets} |")
+                        for rt in shown)
+        print(f"| {row['arch'].replace('fasterrcnn_', '')} | {row['image']} | {row['threads']} | "
+              + " | ".join(fmt(times[rt]) for rt in shown)
+              + f" | {names[best] if best else '-'} | {fmt(ratio, 2)} | {rss} | {dets} |")
 
     if "vision" in args.runtimes:
         print("\nvision per stage (median s) and backbone conv GFLOP/s vs cblas_sgemm 2048^3 (same process):\n")
