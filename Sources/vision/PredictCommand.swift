@@ -97,14 +97,15 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
         let threads = kernelThreads(self.threads)
-        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
-                                    backend: CPUBackend(threads: threads))
-        if resolved.isShipped && checkpoint == nil && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
-        let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
-
         let collected = InputWalker.collect(paths)
         var inputs = collected.images
         if let shard { inputs = inputs.enumerated().filter { shard.contains(position: $0.offset) }.map(\.element) }
+        let plan = ParallelismPlan(threads: threads, inputs: inputs)
+        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
+                                    backend: CPUBackend(threads: plan.kernelThreads))
+        if resolved.isShipped && checkpoint == nil && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
+        let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
+
         let selected = inputs.count
 
         var resumeState = ResumeState()
@@ -126,11 +127,37 @@ struct PredictCommand: ParsableCommand {
         if resumeState.droppedPartialLine { progress.message("resume: an incomplete last line of \(output ?? "") will be rewritten") }
         let frames = FrameSelection(every: every, done: resumeState.doneFrames, keepAllFrames: media != nil)
         let queue = PredictionPipeline.start(inputs: inputs, detector: detector, keepImages: media != nil, frames: frames,
-                                             prefetch: threads.count > 1)
+                                             depth: plan.lanes + 1, prefetch: threads.count > 1)
         let videos = VideoPrediction(writer: writer, media: media, progress: progress, recorded: resumeState.recordedObjects)
         defer { queue.close(); videos.abandon() }
 
         var processed = 0, failed = 0
+        func record(_ input: InputImage, _ result: Result<DetectedObjects, Error>) throws {
+            switch result {
+            case let .success(detected):
+                try writer.write(JSONLines.line(file: input.file, objects: detected.objects))
+                if let media, let image = detected.image {
+                    do {
+                        try media.write(image, objects: detected.objects, for: input)
+                    } catch {
+                        progress.message("warning: annotated copy of \(input.file) not written: \(error)")
+                    }
+                }
+                processed += 1
+            case let .failure(error):
+                progress.message("error: \(error)")
+                try writer.write(JSONLines.line(file: input.file, error: "\(error)"))
+                failed += 1
+            }
+            progress.update(done: processed + failed + videos.ended, frames: videos.frames)
+        }
+        if plan.lanes > 1 {
+            let detected = DetectionLanes.start(source: queue, lanes: plan.lanes) { [minProb, maxDetections] in
+                detector.detect(prepared: $0, minProb: minProb, maxDetections: maxDetections, keepClass: keepClass ?? { _ in true })
+            }
+            defer { detected.close() }
+            while let item = detected.take() { try record(item.input, item.result) }
+        }
         while let next = queue.take() {
             guard case let .image(item) = next else {
                 if case let .video(input, event) = next {
@@ -142,25 +169,11 @@ struct PredictCommand: ParsableCommand {
                 }
                 continue
             }
-            switch item.result {
-            case let .success(ready):
-                let objects = detector.detect(prepared: ready.prepared, minProb: minProb, maxDetections: maxDetections,
-                                              keepClass: keepClass ?? { _ in true })
-                try writer.write(JSONLines.line(file: item.input.file, objects: objects))
-                if let media, let image = ready.image {
-                    do {
-                        try media.write(image, objects: objects, for: item.input)
-                    } catch {
-                        progress.message("warning: annotated copy of \(item.input.file) not written: \(error)")
-                    }
-                }
-                processed += 1
-            case let .failure(error):
-                progress.message("error: \(error)")
-                try writer.write(JSONLines.line(file: item.input.file, error: "\(error)"))
-                failed += 1
-            }
-            progress.update(done: processed + failed + videos.ended, frames: videos.frames)
+            try record(item.input, item.result.map {
+                DetectedObjects(objects: detector.detect(prepared: $0.prepared, minProb: minProb, maxDetections: maxDetections,
+                                                         keepClass: keepClass ?? { _ in true }),
+                                image: $0.image)
+            })
         }
         progress.finish()
 
