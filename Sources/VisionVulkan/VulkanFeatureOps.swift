@@ -63,19 +63,7 @@ extension VulkanBackend {
     }
 
     public func concat(_ inputs: [Tensor], axis: Int) -> Tensor {
-        precondition(!inputs.isEmpty, "concat of no tensors")
-        let first = inputs[0].shape
-        let axis = axis < 0 ? axis + first.count : axis
-        precondition(axis >= 0 && axis < first.count, "concat axis \(axis) out of range for shape \(first)")
-        for t in inputs {
-            precondition(t.rank == first.count, "concat of mismatched ranks \(first) and \(t.shape)")
-            for d in 0..<first.count where d != axis {
-                precondition(t.shape[d] == first[d], "concat of mismatched shapes \(first) and \(t.shape) along axis \(axis)")
-            }
-        }
-        var shape = first
-        shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
-        let outer = first[..<axis].reduce(1, *), inner = first[(axis + 1)...].reduce(1, *)
+        let (shape, axis, outer, inner) = concatLayout(inputs.map(\.shape), axis: axis)
         let float = UInt64(MemoryLayout<Float>.stride)
         return locked {
             let (out, outBuffer) = makeTensor(shape)
