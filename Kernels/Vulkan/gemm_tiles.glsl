@@ -20,8 +20,9 @@ shared float tileB[16][65];
 void gemmTile(int M, int N, int K, int row0, int col0) {
     int tx = int(gl_LocalInvocationID.x), ty = int(gl_LocalInvocationID.y);
     int thread = ty * 16 + tx;
-    float acc[4][4];
-    for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) acc[i][j] = 0.0;
+    // Row ty + 16 i of the block in acc[i], columns tx + 16 j in its components
+    // (vectors rather than a 4 x 4 array, which compilers may keep in memory).
+    vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
     for (int k0 = 0; k0 < K; k0 += 16) {
         // 1024 values of each tile, 4 per thread.
         for (int r = 0; r < 4; r++) {
@@ -40,10 +41,11 @@ void gemmTile(int M, int N, int K, int row0, int col0) {
         }
         barrier();
         for (int kk = 0; kk < 16; kk++) {
-            float a[4], b[4];
-            for (int i = 0; i < 4; i++) a[i] = tileA[kk][ty + 16 * i];
-            for (int j = 0; j < 4; j++) b[j] = tileB[kk][tx + 16 * j];
-            for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+            vec4 b = vec4(tileB[kk][tx], tileB[kk][tx + 16], tileB[kk][tx + 32], tileB[kk][tx + 48]);
+            acc[0] += tileA[kk][ty] * b;
+            acc[1] += tileA[kk][ty + 16] * b;
+            acc[2] += tileA[kk][ty + 32] * b;
+            acc[3] += tileA[kk][ty + 48] * b;
         }
         barrier();
     }

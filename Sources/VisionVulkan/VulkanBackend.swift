@@ -23,6 +23,8 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     public var name: String { "vulkan" }
     /// The device this backend runs on.
     public var device: VulkanDeviceInfo { context.device }
+    /// Counts of uploads, read-backs, dispatches and submits so far.
+    public var activity: VulkanActivity { locked { context.activity } }
 
     /// Opens `loaderPath` and device `device` of its list (see `devices`).
     /// Throws a one-line VulkanError when the loader, a driver or the device is missing.
@@ -67,6 +69,7 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     public func readBack(_ tensor: Tensor, at point: ReadBackPoint) -> Tensor {
         guard tensor.isOnDevice else { return tensor }
         return locked {
+            context.activity.readBacks[point, default: 0] += 1
             let buffer = self.buffer(tensor, "readBack")
             let out = Tensor(uninitializedShape: tensor.shape)
             context.read(buffer, count: tensor.count, into: out.storage.pointer)
@@ -107,6 +110,19 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
         tensor.withUnsafeBufferPointer { context.upload(UnsafeRawBufferPointer($0), into: buffer) }
         return buffer
     }
+}
+
+/// What a Vulkan backend has done since it was made: the host-device traffic and how
+/// the recorded work was batched.
+public struct VulkanActivity: Sendable, Equatable {
+    /// Host-to-device copies (each prepared weight and bias, each uploaded image batch) and their bytes.
+    public var uploads = 0
+    public var uploadedBytes = 0
+    /// Device-to-host copies per read-back point (topK's scores count as .rpnPredictions).
+    public var readBacks: [ReadBackPoint: Int] = [:]
+    /// Kernel launches recorded, and submits of recorded work (each waited for).
+    public var dispatches = 0
+    public var submits = 0
 }
 
 extension Activation {

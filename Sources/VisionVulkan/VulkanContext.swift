@@ -29,6 +29,8 @@ final class VulkanContext: @unchecked Sendable {
     /// Host-visible buffers the recorded work reads or writes, reusable after the submit.
     private var inFlightHost: [(PoolKey, OpaquePointer)] = []
     private var inFlightHostBytes: UInt64 = 0
+    /// What this context has done so far (VulkanBackend.activity).
+    var activity = VulkanActivity()
 
     /// Released buffers kept for reuse, at most this many bytes (the rest are destroyed).
     static let poolLimitBytes: UInt64 = 1 << 30
@@ -142,6 +144,8 @@ final class VulkanContext: @unchecked Sendable {
     /// Records a copy of `values` into `buffer` through a staging buffer.
     func upload(_ values: UnsafeRawBufferPointer, into buffer: VulkanBuffer) {
         if inFlightHostBytes > Self.stagingLimitBytes { submit() }
+        activity.uploads += 1
+        activity.uploadedBytes += values.count
         let staging = hostBuffer(copying: values)
         copy(from: staging, to: buffer.handle, regions: [(0, 0, UInt64(values.count))])
     }
@@ -184,6 +188,7 @@ final class VulkanContext: @unchecked Sendable {
             }
         }
         check(status, error)
+        activity.dispatches += 1
     }
 
     /// Records byte-range copies (source offset, destination offset, size).
@@ -198,6 +203,7 @@ final class VulkanContext: @unchecked Sendable {
     /// and retired buffers are destroyed.
     func submit() {
         var error = [CChar](repeating: 0, count: 512)
+        if vkr_recorded_count(handle) > 0 { activity.submits += 1 }
         check(vkr_submit_and_wait(handle, &error, error.count), error)
         for (key, b) in inFlightHost { give(key, b) }
         inFlightHost = []
