@@ -31,7 +31,7 @@ const char *vkr_result_name(VkResult result) {
     case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
     case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
     case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER (no Vulkan driver found)";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER (no Vulkan driver found; e.g. mesa-vulkan-drivers has lavapipe)";
     case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
     case VK_ERROR_FORMAT_NOT_SUPPORTED: return "VK_ERROR_FORMAT_NOT_SUPPORTED";
     case VK_ERROR_FRAGMENTED_POOL: return "VK_ERROR_FRAGMENTED_POOL";
@@ -45,7 +45,7 @@ int vkr_instance_open(vkr_instance *vk, const char *loader_path, char *error, si
     vk->library = dlopen(loader_path, RTLD_NOW | RTLD_LOCAL);
     if (!vk->library) {
         const char *why = dlerror();
-        vkr_set_error(error, error_len, "cannot load the Vulkan loader %s (%s)", loader_path, why ? why : "dlopen failed");
+        vkr_set_error(error, error_len, "cannot load the Vulkan loader %s (%s); it comes with the libvulkan1 package", loader_path, why ? why : "dlopen failed");
         return 1;
     }
     vk->vkGetInstanceProcAddr = (PFN_vkGetInstanceProcAddr)dlsym(vk->library, "vkGetInstanceProcAddr");
