@@ -176,21 +176,8 @@ func maxPoolOutput(_ input: Tensor, kernel: Int, stride: Int, padding: Int) -> (
 }
 
 func concatTensors(_ inputs: [Tensor], axis: Int, threads: KernelThreads) -> Tensor {
-    precondition(!inputs.isEmpty, "concat of no tensors")
-    let first = inputs[0].shape
-    let axis = axis < 0 ? axis + first.count : axis
-    precondition(axis >= 0 && axis < first.count, "concat axis \(axis) out of range for shape \(first)")
-    for t in inputs {
-        precondition(t.rank == first.count, "concat of mismatched ranks \(first) and \(t.shape)")
-        for d in 0..<first.count where d != axis {
-            precondition(t.shape[d] == first[d], "concat of mismatched shapes \(first) and \(t.shape) along axis \(axis)")
-        }
-    }
-    var shape = first
-    shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
+    let (shape, axis, outer, inner) = concatLayout(inputs.map(\.shape), axis: axis)
     let out = Tensor(uninitializedShape: shape)
-    let outer = first[..<axis].reduce(1, *)
-    let inner = first[(axis + 1)...].reduce(1, *)
     // Tensors keep their storage alive; pointers stay valid for the call.
     let parts = inputs.map { (pointer: UnsafePointer($0.storage.pointer), axisSize: $0.shape[axis]) }
     VisionKernels.concatenate(parts, output: out.storage.pointer, outer: outer, inner: inner, threads: threads)

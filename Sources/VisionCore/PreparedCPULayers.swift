@@ -26,12 +26,8 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
     /// preparing backend's (`threads` only parallelizes the weight transform).
     public init(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters, winogradRouting routing: WinogradRouting,
                 threads: KernelThreads) {
-        precondition(weight.rank == 4, "conv weight must be [Cout, Cin/groups, kH, kW], got \(weight.shape)")
+        checkConv2DWeights(weight: weight, bias: bias, parameters: parameters)
         let p = parameters
-        precondition(p.groups > 0 && p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0
-                     && p.padH >= 0 && p.padW >= 0, "bad conv parameters \(p)")
-        precondition(weight.shape[0] % p.groups == 0, "groups \(p.groups) must divide Cout \(weight.shape[0])")
-        if let bias { precondition(bias.count == weight.shape[0], "conv bias \(bias.shape) does not match Cout \(weight.shape[0])") }
         outChannels = weight.shape[0]
         inChannels = weight.shape[1] * p.groups
         kernelH = weight.shape[2]

@@ -3,14 +3,17 @@
 // ONNX Runtime, each in its own process).
 //
 //   vision-bench --checkpoint C.safetensors --model ARCH --image IMG.png
-//                [--threads 2] [--repeats 5] [--no-profile]
+//                [--threads 2] [--repeats 5] [--no-profile] [--backend cpu|vulkan] [--device N]
 //
 // Reports: median latency of detect() over the repeats after one warm-up
 // (decode excluded), per-stage medians, detection count, peak RSS (VmHWM), the
 // FLOP/s of the backbone's convs (dense and depthwise separately, timed inside
 // each conv call) and cblas_sgemm's FLOP/s on 2048^3 at the same thread count.
 // Profiling reads the clock around each conv/linear call only; --no-profile
-// turns it off to check that it costs nothing measurable.
+// turns it off to check that it costs nothing measurable. With --backend vulkan the
+// model runs on Vulkan device N (`vision devices`) and there is no per-conv profile:
+// the device runs the recorded work at each read-back, so stage times are the wall
+// time until each stage's results were needed on the host.
 
 import COpenBLAS
 import Foundation
@@ -18,6 +21,7 @@ import VisionCore
 import VisionDetection
 import VisionImaging
 import VisionKernels
+import VisionVulkan
 
 struct Options {
     var checkpoint = ""
@@ -26,6 +30,8 @@ struct Options {
     var threads = 2
     var repeats = 5
     var profile = true
+    var backend = "cpu"
+    var device = 0
 
     init(_ args: [String]) {
         var i = 1
@@ -42,18 +48,23 @@ struct Options {
             case "--threads": threads = Int(value()) ?? 0
             case "--repeats": repeats = Int(value()) ?? 0
             case "--no-profile": profile = false
+            case "--backend": backend = value()
+            case "--device": device = Int(value()) ?? -1
             default: Options.usage("unknown argument \(args[i])")
             }
             i += 1
         }
         if checkpoint.isEmpty || image.isEmpty { Options.usage("--checkpoint and --image are required") }
         if threads < 1 || repeats < 1 { Options.usage("--threads and --repeats must be positive") }
+        if !["cpu", "vulkan"].contains(backend) || device < 0 { Options.usage("--backend is cpu or vulkan, --device N >= 0") }
+        if backend == "vulkan" { profile = false }
     }
 
     static func usage(_ problem: String) -> Never {
         FileHandle.standardError.write(Data("""
             vision-bench: \(problem)
             usage: vision-bench --checkpoint FILE --image FILE [--model ARCH] [--threads N] [--repeats N] [--no-profile]
+                                [--backend cpu|vulkan] [--device N]
 
             """.utf8))
         exit(2)
@@ -107,8 +118,15 @@ if ProcessInfo.processInfo.environment["VISION_DEFAULT_MALLOC"] == nil { MemoryT
 let backend = ProfilingBackend(threads: options.threads)
 let detector: Detector
 let image: Tensor
+var deviceName: String?
 do {
-    detector = try Detector(checkpoint: URL(fileURLWithPath: options.checkpoint), model: options.model, backend: backend)
+    var compute: ComputeBackend = backend
+    if options.backend == "vulkan" {
+        let vulkan = try VulkanBackend(device: options.device)
+        deviceName = vulkan.device.name
+        compute = vulkan
+    }
+    detector = try Detector(checkpoint: URL(fileURLWithPath: options.checkpoint), model: options.model, backend: compute)
     image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: options.image)).toTensor()
 } catch {
     FileHandle.standardError.write(Data("vision-bench: \(error)\n".utf8))
@@ -142,7 +160,9 @@ var report: [String: Any] = [
     "image_size": [image.shape[image.rank - 2], image.shape[image.rank - 1]],
     "threads": options.threads, "median_s": median(times), "times_s": times,
     "peak_rss_mb": peakRSS, "detections": detections, "stages_s": stages, "sgemm_gflops": sgemm,
+    "backend": options.backend,
 ]
+if let deviceName { report["device"] = deviceName }
 if options.profile, let cost = backend.costs[.backbone] {
     report["backbone_conv"] = [
         "dense_gflop": cost.denseFlops / runs / 1e9,

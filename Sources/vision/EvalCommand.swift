@@ -66,6 +66,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for the model and the COCO evaluator (default: all cores).")
     var threads: Int?
 
+    @OptionGroup var compute: BackendOption
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -167,9 +169,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func runModel(records: [DetectionRecord], classes: [String]) throws -> [EvaluationImage] {
+        let backend = try compute.make(threads: kernelThreads(threads))
         let resolved = try CheckpointResolver.resolve(checkpoint)
-        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
-                                    backend: CPUBackend(threads: kernelThreads(threads)))
+        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel, backend: backend)
         let labelMap = try Self.labelMap(modelLabels: detector.labels, classes: classes, checkpoint: resolved.url.path)
         var images: [EvaluationImage] = []
         let progress = ProgressReporter(total: records.count, quiet: quiet)

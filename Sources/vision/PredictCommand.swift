@@ -66,6 +66,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Compute threads (default: all cores); with 1, images are decoded only between detections.")
     var threads: Int?
 
+    @OptionGroup var compute: BackendOption
+
     @Flag(help: "Skip images and video frames already in the --output file and append the rest.")
     var resume = false
 
@@ -95,14 +97,16 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
         let threads = kernelThreads(self.threads)
         let collected = InputWalker.collect(paths)
         var inputs = collected.images
         if let shard { inputs = inputs.enumerated().filter { shard.contains(position: $0.offset) }.map(\.element) }
-        let plan = ParallelismPlan(threads: threads, inputs: inputs)
-        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel,
-                                    backend: CPUBackend(threads: plan.kernelThreads))
+        // Lanes (whole images in parallel) are a CPU matter: a GPU backend takes one image at a time.
+        let plan = ParallelismPlan(threads: threads, inputs: compute.backend == .cpu ? inputs : [])
+        // The backend first: a missing Vulkan is reported before any download.
+        let backend = try compute.make(threads: plan.kernelThreads)
+        let resolved = try CheckpointResolver.resolve(checkpoint, quiet: quiet)
+        let detector = try Detector(checkpoint: resolved.url, model: model ?? resolved.impliedModel, backend: backend)
         if resolved.isShipped && checkpoint == nil && !quiet { Standard.error(CheckpointResolver.shippedModelNotice(labels: detector.labels)) }
         let keepClass = try ClassFilter.make(only: onlyClass, ignore: ignoreClass, labels: detector.labels)
 

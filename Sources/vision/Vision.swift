@@ -27,6 +27,7 @@ struct Vision: ParsableCommand {
             EvalCommand.self,
             DatasetCommand.self,
             ServeCommand.self,
+            DevicesCommand.self,
         ])
 
     static func main() {

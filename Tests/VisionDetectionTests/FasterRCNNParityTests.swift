@@ -28,13 +28,15 @@ final class FasterRCNNParityTests: XCTestCase {
         var images: [Image]
     }
 
-    func runParity(_ arch: String) throws {
+    /// Runs `arch`'s fixture on `backend` against torchvision's recorded outputs (static so
+    /// other backends' tests, e.g. VulkanParityTests, apply the very same criteria).
+    static func runParity(_ arch: String, backend: ComputeBackend = CPUBackend()) throws {
         let dir = Self.fixtures
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("\(arch).expected.json")))
         let config = try ModelConfig.load(file: dir.appendingPathComponent("\(arch).json"))
         let weightsURL = dir.appendingPathComponent(expected.weights)
         let (state, _) = try loadStateDict(from: weightsURL)
-        let model = try FasterRCNN(config: config, stateDict: state, source: weightsURL.path)
+        let model = try FasterRCNN(config: config, stateDict: state, source: weightsURL.path, backend: backend)
         let samples = try Data(contentsOf: dir.appendingPathComponent("\(arch).features.bin"))
         let sampleValues: [Float] = samples.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 
@@ -91,17 +93,17 @@ final class FasterRCNNParityTests: XCTestCase {
             totalReproduced += m.reproduced
             totalExtra += m.extra
         }
-        print("\(arch): proposals \(proposalsMatched)/\(totalProposals) matched; detections \(totalReproduced)/\(totalExpected) reproduced, \(totalExtra) extra")
+        print("\(arch) on \(backend.name): proposals \(proposalsMatched)/\(totalProposals) matched; detections \(totalReproduced)/\(totalExpected) reproduced, \(totalExtra) extra")
         XCTAssertGreaterThan(totalExpected, 0, "fixture has no detections")
         XCTAssertGreaterThanOrEqual(Double(proposalsMatched), 0.99 * Double(totalProposals), "\(arch) proposals")
         XCTAssertGreaterThanOrEqual(Double(totalReproduced), 0.99 * Double(totalExpected), "\(arch) detections reproduced")
         XCTAssertLessThanOrEqual(Double(totalExtra), 0.01 * Double(totalExpected), "\(arch) extra detections")
     }
 
-    func testResNet50FPN() throws { try runParity("fasterrcnn_resnet50_fpn") }
-    func testResNet50FPNv2() throws { try runParity("fasterrcnn_resnet50_fpn_v2") }
-    func testMobileNetV3LargeFPN() throws { try runParity("fasterrcnn_mobilenet_v3_large_fpn") }
-    func testMobileNetV3Large320FPN() throws { try runParity("fasterrcnn_mobilenet_v3_large_320_fpn") }
+    func testResNet50FPN() throws { try Self.runParity("fasterrcnn_resnet50_fpn") }
+    func testResNet50FPNv2() throws { try Self.runParity("fasterrcnn_resnet50_fpn_v2") }
+    func testMobileNetV3LargeFPN() throws { try Self.runParity("fasterrcnn_mobilenet_v3_large_fpn") }
+    func testMobileNetV3Large320FPN() throws { try Self.runParity("fasterrcnn_mobilenet_v3_large_320_fpn") }
     /// This project's own architecture, against torchvision's mobilenet_v2 + BackboneWithFPN + FasterRCNN.
-    func testMobileNetV2FPN() throws { try runParity("fasterrcnn_mobilenet_v2_fpn") }
+    func testMobileNetV2FPN() throws { try Self.runParity("fasterrcnn_mobilenet_v2_fpn") }
 }

@@ -40,6 +40,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Compute threads per detection (default: cores / --max-concurrent).")
     var threads: Int?
 
+    @OptionGroup var compute: BackendOption
+
     @Option(name: .customLong("max-concurrent"), help: "Detections run at once (worker threads).")
     var maxConcurrent = 1
 
@@ -73,7 +75,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let perDetection = threads ?? max(1, KernelThreads.allCores.count / maxConcurrent)
-        let backend = CPUBackend(threads: KernelThreads(perDetection))
+        let backend = try compute.make(threads: KernelThreads(perDetection))
         let models = try ServedModels.load(checkpoints: checkpoint, architectures: model, backend: backend)
         let logger = Logger(label: "vision.serve") { StreamLogHandler.standardError(label: $0) }
         let server = VisionServer(
