@@ -28,28 +28,31 @@ struct PrefixPermutations: PermutationSource {
     }
 }
 
-final class ResNet50StepParityTests: XCTestCase {
-    func loadFixture() throws -> (TrainingFixtures, [String: Any]) {
-        let dir = try fixtureURL("training")
-        let blob = try Data(contentsOf: dir.appendingPathComponent("resnet50_step.f32"))
-        let floats = blob.withUnsafeBytes { raw in
-            (0..<(blob.count / 4)).map {
-                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
-            }
+/// training/<name>.f32 and <name>.json (FixtureBlob layout): the fixture and its params' "step" section.
+func loadStepFixture(_ name: String) throws -> (TrainingFixtures, [String: Any]) {
+    let dir = try fixtureURL("training")
+    let blob = try Data(contentsOf: dir.appendingPathComponent("\(name).f32"))
+    let floats = blob.withUnsafeBytes { raw in
+        (0..<(blob.count / 4)).map {
+            Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("resnet50_step.json")))
-        guard let root = json as? [String: Any], let arrays = root["arrays"] as? [String: [String: Any]],
-              let ints = root["ints"] as? [String: [Int]], let params = root["params"] as? [String: Any],
-              let step = params["step"] as? [String: Any]
-        else { throw TrainingFixtureError("training/resnet50_step.json: unexpected layout") }
-        var table: [String: (offset: Int, shape: [Int])] = [:]
-        for (name, entry) in arrays {
-            guard let offset = entry["offset"] as? Int, let shape = entry["shape"] as? [Int]
-            else { throw TrainingFixtureError("training/resnet50_step.json: bad entry \(name)") }
-            table[name] = (offset, shape)
-        }
-        return (TrainingFixtures(floats: floats, arrays: table, ints: ints, params: params), step)
     }
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name).json")))
+    guard let root = json as? [String: Any], let arrays = root["arrays"] as? [String: [String: Any]],
+          let ints = root["ints"] as? [String: [Int]], let params = root["params"] as? [String: Any],
+          let step = params["step"] as? [String: Any]
+    else { throw TrainingFixtureError("training/\(name).json: unexpected layout") }
+    var table: [String: (offset: Int, shape: [Int])] = [:]
+    for (key, entry) in arrays {
+        guard let offset = entry["offset"] as? Int, let shape = entry["shape"] as? [Int]
+        else { throw TrainingFixtureError("training/\(name).json: bad entry \(key)") }
+        table[key] = (offset, shape)
+    }
+    return (TrainingFixtures(floats: floats, arrays: table, ints: ints, params: params), step)
+}
+
+final class ResNet50StepParityTests: XCTestCase {
+    func loadFixture() throws -> (TrainingFixtures, [String: Any]) { try loadStepFixture("resnet50_step") }
 
     func testFullTrainingStepMatchesTorchvision() throws {
         let (f, step) = try loadFixture()
