@@ -50,16 +50,8 @@ final class LiveBatchNormTrainingTests: XCTestCase {
         XCTAssertEqual(initial["backbone.body.layer1.0.bn2.running_var"]?.values.allSatisfy { $0 == 1 }, true)
 
         let batch = TrainingBatch(samples: syntheticTrainingSamples(), transform: model.transform)
-        let sgd = SGD(parameters: model.trainableParameters.map(\.variable), learningRate: 0.01)
-        var rng = TrainingRNG(seed: 7)
-        var losses: [Float] = []
         let steps = 12
-        for _ in 0..<steps {
-            sgd.zeroGrad()
-            losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
-            sgd.step()
-        }
-        let start = losses.prefix(3).reduce(0, +) / 3, end = losses.suffix(3).reduce(0, +) / 3
+        let (losses, start, end) = overfit(model, batch, steps: steps)
         print("resnet50 from scratch, live batch norm: mean loss of the first 3 steps \(start), of the last 3 \(end); all: \(losses)")
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(end, 0.8 * start, "the loss must fall while overfitting two images")

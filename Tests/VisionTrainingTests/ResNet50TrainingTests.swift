@@ -94,15 +94,7 @@ final class ResNet50TrainingTests: XCTestCase {
         XCTAssertEqual(Set(model.parameters.initialized.map { String($0.split(separator: ".")[2]) }), ["cls_score", "bbox_pred"],
                        "only the predictor is re-initialised for 3 classes")
         let batch = TrainingBatch(samples: syntheticTrainingSamples(), transform: model.transform)
-        let sgd = SGD(parameters: model.trainableParameters.map(\.variable), learningRate: 0.01)
-        var rng = TrainingRNG(seed: 7)
-        var losses: [Float] = []
-        for _ in 0..<15 {
-            sgd.zeroGrad()
-            losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
-            sgd.step()
-        }
-        let start = losses.prefix(3).reduce(0, +) / 3, end = losses.suffix(3).reduce(0, +) / 3
+        let (losses, start, end) = overfit(model, batch, steps: 15)
         print("resnet50 SGD: mean loss of the first 3 steps \(start), of the last 3 \(end); all: \(losses)")
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(end, 0.7 * start, "the loss must fall while overfitting two images")

@@ -16,11 +16,11 @@ import XCTest
 
 final class ResNet50V2StepParityTests: XCTestCase {
     func testFullTrainingStepWithLiveBatchNormMatchesTorchvision() throws {
-        let (f, step) = try loadStepFixture("resnet50_v2_step")
+        let fixture = try StepFixture("resnet50_v2_step")
+        let (f, step) = (fixture.arrays, fixture.step)
         var config = try ModelConfig.load(file: try fixtureURL("model/fasterrcnn_resnet50_fpn_v2.json"))
         XCTAssertEqual(config.variant, .v2)
-        guard let count = step["perms"] as? Int, let lengths = step["perm_lengths"] as? [Int],
-              let keys = step["parameters"] as? [String], let buffers = step["buffers"] as? [String],
+        guard let buffers = step["buffers"] as? [String],
               let preNMS = step["rpn_pre_nms_top_n_train"] as? Int, let postNMS = step["rpn_post_nms_top_n_train"] as? Int,
               let shift = step["batch_norm_bias_shift"] as? Double
         else { throw TrainingFixtureError("resnet50_v2_step.json: step params missing") }
@@ -37,13 +37,6 @@ final class ResNet50V2StepParityTests: XCTestCase {
             state[bias] = Tensor(shape: t.shape, values: t.values.map { $0 + Float(shift) })
         }
         let model = try TrainableFasterRCNN(config: config, stateDict: state, source: "fixture", trainableBackboneLayers: 5)
-        let samples = try ["pets.png", "hot_dog_gray.png"].enumerated().map { i, name in
-            TrainingSample(image: try fixtureImage(name), boxes: Boxes(coordinates: try f.array("gt_\(i)")),
-                           labels: try f.integers("gt_labels_\(i)"))
-        }
-        let batch = TrainingBatch(samples: samples, transform: model.transform)
-        let prefixes = try (0..<count).map { try f.integers("perm_\($0)") }
-        let torchProposals = try (0..<2).map { Boxes(coordinates: try f.array("proposals_\($0)")) }
 
         // The running statistics start as the checkpoint's.
         let before = model.stateDict()
@@ -52,20 +45,10 @@ final class ResNet50V2StepParityTests: XCTestCase {
                            "v2 \(key) before the step")
         }
 
-        let trace = TrainingStepTrace()
-        var perms = PrefixPermutations(prefixes: prefixes, lengths: lengths)
-        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace, threads: .allCores)
-        XCTAssertTrue(perms.prefixes.isEmpty, "the samplers must draw exactly torch's permutations")
-        for i in 0..<2 {
-            assertRelative(trace.sampledProposals[i].coordinates, try f.array("sampled_proposals_\(i)"),
-                           tolerance: 1e-6, "v2 image \(i): RoIs sampled for the box head (GT appended)")
-        }
-        assertRelative(losses.objectness, try f.array("loss_objectness")[0], tolerance: 1e-3, "v2 loss_objectness")
-        assertRelative(losses.rpnBoxRegression, try f.array("loss_rpn_box_reg")[0], tolerance: 1e-3, "v2 loss_rpn_box_reg")
-        assertRelative(losses.classifier, try f.array("loss_classifier")[0], tolerance: 1e-3, "v2 loss_classifier")
-        assertRelative(losses.boxRegression, try f.array("loss_box_reg")[0], tolerance: 1e-3, "v2 loss_box_reg")
+        _ = try fixture.stepWithTorchProposals(model, label: "v2")
 
         let byKey = Dictionary(uniqueKeysWithValues: model.trainableParameters.map { ($0.key, $0.variable) })
+        let keys = fixture.parameters
         XCTAssertTrue(keys.contains("backbone.body.bn1.weight") && keys.contains("backbone.body.conv1.weight") && keys.contains("roi_heads.box_head.0.1.bias")
                       && keys.contains("backbone.fpn.inner_blocks.0.1.bias"), "batch-norm parameters are compared")
         for key in keys {

@@ -51,6 +51,20 @@ func syntheticTrainingSamples() -> [TrainingSample] {
     }
 }
 
+/// `steps` SGD steps (learning rate 0.01, the samplers fed by TrainingRNG(seed: 7)) of `model`
+/// on `batch`; returns each step's total loss and the means of the first and last three.
+func overfit(_ model: TrainableFasterRCNN, _ batch: TrainingBatch, steps: Int) -> (losses: [Float], start: Float, end: Float) {
+    let sgd = SGD(parameters: model.trainableParameters.map(\.variable), learningRate: 0.01)
+    var rng = TrainingRNG(seed: 7)
+    var losses: [Float] = []
+    for _ in 0..<steps {
+        sgd.zeroGrad()
+        losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
+        sgd.step()
+    }
+    return (losses, losses.prefix(3).reduce(0, +) / 3, losses.suffix(3).reduce(0, +) / 3)
+}
+
 /// The trainable model built from `state` loads every key (nothing initialised), exports
 /// exactly those keys with identical values, and an inference FasterRCNN built from the
 /// export detects exactly what one built from `state` does on pets.png.
