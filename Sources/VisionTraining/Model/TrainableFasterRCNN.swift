@@ -125,7 +125,10 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
     static func liveBatchNorm(config: ModelConfig, start: StateDict?) -> (String) -> Bool {
         if config.variant == .v2 { return { _ in true } }
         guard let start else { return { _ in true } }
-        return { start["\($0).num_batches_tracked"] != nil }
+        // The prefixes only: the executor keeps this predicate, and it must not keep the checkpoint alive.
+        let suffix = ".num_batches_tracked"
+        let counted = Set(start.keys.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) })
+        return { counted.contains($0) }
     }
 
     /// Trainable parameters in key order (what the optimizer updates).
