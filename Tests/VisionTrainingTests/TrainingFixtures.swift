@@ -1,4 +1,4 @@
-// Loader for Tests/Fixtures/training/ (written by Tests/Fixtures/generate_training.py):
+// Loader for Tests/Fixtures/training/ (generate_training.py; the step fixtures, StepFixture.swift):
 // training.f32 (all float arrays, raw little-endian Float32) and index.json
 // ({"arrays": {name: {offset, shape}}, "ints": {name: [Int]}, "params": {...}}).
 
