@@ -40,6 +40,25 @@ public protocol GradientBackend: ComputeBackend {
     /// Gradient of `channelAffine` w.r.t. its input: gradOutput [N, C, H, W] * scale[c] per channel.
     func channelAffineBackward(_ gradOutput: Tensor, scale: Tensor) -> Tensor
 
+    /// BatchNorm2d in training mode: input [N, C, H, W], weight and bias [C] -> y = (x - mean[c])
+    /// / sqrt(variance[c] + eps) * weight[c] + bias[c], with the batch's mean and biased variance
+    /// over N, H, W per channel ([C] each, in host memory: the caller updates running statistics).
+    func batchNormTraining(_ input: Tensor, weight: Tensor, bias: Tensor, eps: Float)
+        -> (output: Tensor, mean: Tensor, variance: Tensor)
+    /// Gradients of `batchNormTraining` (the statistics depend on the input too): input [N, C, H, W],
+    /// weight [C], bias [C], each only when asked. mean, variance: what the forward returned.
+    func batchNormTrainingBackward(_ gradOutput: Tensor, input: Tensor, mean: Tensor, variance: Tensor,
+                                   weight: Tensor, eps: Float, inputGradient: Bool, weightGradient: Bool,
+                                   biasGradient: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+    /// GroupNorm: input [N, C, H, W] (C divisible by groups), weight and bias [C]; statistics per
+    /// image and group of C / groups channels -> y, mean and biased variance [N * groups] (index n * groups + g).
+    func groupNorm(_ input: Tensor, weight: Tensor, bias: Tensor, groups: Int, eps: Float)
+        -> (output: Tensor, mean: Tensor, variance: Tensor)
+    /// Gradients of `groupNorm`: input [N, C, H, W], weight [C], bias [C], each only when asked.
+    func groupNormBackward(_ gradOutput: Tensor, input: Tensor, mean: Tensor, variance: Tensor, weight: Tensor,
+                           groups: Int, eps: Float, inputGradient: Bool, weightGradient: Bool,
+                           biasGradient: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+
     /// Gradients of a * b (same shape): gradOutput * b and gradOutput * a, each only when asked.
     /// (add's backward hands gradOutput to both inputs unchanged: no backend op.)
     func multiplyBackward(_ gradOutput: Tensor, _ a: Tensor, _ b: Tensor, aGradient: Bool, bGradient: Bool)

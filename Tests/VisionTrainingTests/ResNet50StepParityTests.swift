@@ -29,43 +29,15 @@ struct PrefixPermutations: PermutationSource {
 }
 
 final class ResNet50StepParityTests: XCTestCase {
-    func loadFixture() throws -> (TrainingFixtures, [String: Any]) {
-        let dir = try fixtureURL("training")
-        let blob = try Data(contentsOf: dir.appendingPathComponent("resnet50_step.f32"))
-        let floats = blob.withUnsafeBytes { raw in
-            (0..<(blob.count / 4)).map {
-                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
-            }
-        }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("resnet50_step.json")))
-        guard let root = json as? [String: Any], let arrays = root["arrays"] as? [String: [String: Any]],
-              let ints = root["ints"] as? [String: [Int]], let params = root["params"] as? [String: Any],
-              let step = params["step"] as? [String: Any]
-        else { throw TrainingFixtureError("training/resnet50_step.json: unexpected layout") }
-        var table: [String: (offset: Int, shape: [Int])] = [:]
-        for (name, entry) in arrays {
-            guard let offset = entry["offset"] as? Int, let shape = entry["shape"] as? [Int]
-            else { throw TrainingFixtureError("training/resnet50_step.json: bad entry \(name)") }
-            table[name] = (offset, shape)
-        }
-        return (TrainingFixtures(floats: floats, arrays: table, ints: ints, params: params), step)
-    }
-
     func testFullTrainingStepMatchesTorchvision() throws {
-        let (f, step) = try loadFixture()
+        let fixture = try StepFixture("resnet50_step")
+        let f = fixture.arrays
         let config = try ModelConfig.load(file: try fixtureURL("model/fasterrcnn_resnet50_fpn.json"))
         let (state, _) = try loadStateDict(from: try fixtureURL("model/fasterrcnn_resnet50_fpn.safetensors"))
         let model = try TrainableFasterRCNN(config: config, stateDict: state, source: "fixture", trainableBackboneLayers: 5)
-        let samples = try ["pets.png", "hot_dog_gray.png"].enumerated().map { i, name in
-            TrainingSample(image: try fixtureImage(name), boxes: Boxes(coordinates: try f.array("gt_\(i)")),
-                           labels: try f.integers("gt_labels_\(i)"))
-        }
-        let batch = TrainingBatch(samples: samples, transform: model.transform)
-        guard let count = step["perms"] as? Int, let lengths = step["perm_lengths"] as? [Int],
-              let keys = step["parameters"] as? [String]
-        else { throw TrainingFixtureError("resnet50_step.json: step params missing") }
-        let prefixes = try (0..<count).map { try f.integers("perm_\($0)") }
-        let torchProposals = try (0..<2).map { Boxes(coordinates: try f.array("proposals_\($0)")) }
+        let batch = try fixture.batch(transform: model.transform)
+        let (prefixes, lengths, keys) = (fixture.prefixes, fixture.lengths, fixture.parameters)
+        let torchProposals = fixture.torchProposals
         let torchLosses = try ["objectness", "rpn_box_reg", "classifier", "box_reg"].map { try f.array("loss_\($0)")[0] }
 
         // 1. The RPN's own proposals: near-tied scores may reorder a handful.
@@ -95,18 +67,7 @@ final class ResNet50StepParityTests: XCTestCase {
 
         // 2. With torch's proposals: every loss and gradient downstream must match.
         model.zeroGrad()
-        let trace = TrainingStepTrace()
-        var perms = PrefixPermutations(prefixes: prefixes, lengths: lengths)
-        let losses = model.forwardBackward(batch, permutations: &perms, proposals: torchProposals, trace: trace, threads: .allCores)
-        XCTAssertTrue(perms.prefixes.isEmpty, "the samplers must draw exactly torch's permutations")
-        for i in 0..<2 {
-            assertRelative(trace.sampledProposals[i].coordinates, try f.array("sampled_proposals_\(i)"),
-                           tolerance: 1e-6, "resnet50 image \(i): RoIs sampled for the box head (GT appended)")
-        }
-        assertRelative(losses.objectness, torchLosses[0], tolerance: 1e-3, "resnet50 loss_objectness")
-        assertRelative(losses.rpnBoxRegression, torchLosses[1], tolerance: 1e-3, "resnet50 loss_rpn_box_reg")
-        assertRelative(losses.classifier, torchLosses[2], tolerance: 1e-3, "resnet50 loss_classifier")
-        assertRelative(losses.boxRegression, torchLosses[3], tolerance: 1e-3, "resnet50 loss_box_reg")
+        _ = try fixture.stepWithTorchProposals(model, label: "resnet50")
 
         let byKey = Dictionary(uniqueKeysWithValues: model.trainableParameters.map { ($0.key, $0.variable) })
         XCTAssertTrue(keys.contains("backbone.body.conv1.weight") && keys.contains("backbone.body.layer1.0.conv1.weight"))

@@ -87,45 +87,14 @@ final class ResNet50TrainingTests: XCTestCase {
         XCTAssertGreaterThan(Double(matched), 0.9 * Double(want.count))
     }
 
-    /// Two 128x96 images of noise with a red square (class 1) and a blue bar (class 2).
-    func syntheticSamples() -> [TrainingSample] {
-        var rng = TrainingRNG(seed: 42)
-        return (0..<2).map { _ in
-            let h = 96, w = 128
-            var values = [Float](repeating: 0, count: 3 * h * w)
-            for i in 0..<(h * w) {
-                let v = 0.25 + rng.uniform() * 0.25
-                for c in 0..<3 { values[c * h * w + i] = v }
-            }
-            func fill(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ rgb: [Float]) {
-                for y in y0..<y1 { for x in x0..<x1 { for c in 0..<3 { values[c * h * w + y * w + x] = rgb[c] } } }
-            }
-            let sx = 8 + Int(rng.uniform() * 50), sy = 8 + Int(rng.uniform() * 40)
-            fill(sx, sy, sx + 30, sy + 30, [0.9, 0.1, 0.1])
-            let bx = 70 + Int(rng.uniform() * 40), by = 10 + Int(rng.uniform() * 20)
-            fill(bx, by, bx + 12, by + 60, [0.1, 0.1, 0.9])
-            let boxes: [Float] = [Float(sx), Float(sy), Float(sx + 30), Float(sy + 30),
-                                  Float(bx), Float(by), Float(bx + 12), Float(by + 60)]
-            return TrainingSample(image: Tensor(shape: [3, h, w], values: values), boxes: Boxes(coordinates: boxes), labels: [1, 2])
-        }
-    }
-
     func testLossFallsWithSGDOnTwoImages() throws {
         let (fixtureConfig, state) = try fixture()
         let config = tinyTrainingConfig(fixtureConfig, numClasses: 3)
         let model = try TrainableFasterRCNN(config: config, stateDict: state, source: "fixture", trainableBackboneLayers: 3, seed: 3)
         XCTAssertEqual(Set(model.parameters.initialized.map { String($0.split(separator: ".")[2]) }), ["cls_score", "bbox_pred"],
                        "only the predictor is re-initialised for 3 classes")
-        let batch = TrainingBatch(samples: syntheticSamples(), transform: model.transform)
-        let sgd = SGD(parameters: model.trainableParameters.map(\.variable), learningRate: 0.01)
-        var rng = TrainingRNG(seed: 7)
-        var losses: [Float] = []
-        for _ in 0..<15 {
-            sgd.zeroGrad()
-            losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
-            sgd.step()
-        }
-        let start = losses.prefix(3).reduce(0, +) / 3, end = losses.suffix(3).reduce(0, +) / 3
+        let batch = TrainingBatch(samples: syntheticTrainingSamples(), transform: model.transform)
+        let (losses, start, end) = overfit(model, batch, steps: 15)
         print("resnet50 SGD: mean loss of the first 3 steps \(start), of the last 3 \(end); all: \(losses)")
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(end, 0.7 * start, "the loss must fall while overfitting two images")

@@ -1,4 +1,4 @@
-// Loader for Tests/Fixtures/training/ (written by Tests/Fixtures/generate_training.py):
+// Loader for Tests/Fixtures/training/ (generate_training.py; the step fixtures, StepFixture.swift):
 // training.f32 (all float arrays, raw little-endian Float32) and index.json
 // ({"arrays": {name: {offset, shape}}, "ints": {name: [Int]}, "params": {...}}).
 
@@ -11,7 +11,10 @@ struct TrainingFixtures {
     let ints: [String: [Int]]
     let params: [String: Any]
 
-    static func load() throws -> TrainingFixtures {
+    static func load() throws -> TrainingFixtures { try load(data: "training.f32", index: "index.json") }
+
+    /// Tests/Fixtures/training/<data> and <index>, in that layout.
+    static func load(data: String, index: String) throws -> TrainingFixtures {
         var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
             let parent = dir.deletingLastPathComponent()
@@ -19,20 +22,20 @@ struct TrainingFixtures {
             dir = parent
         }
         let folder = dir.appendingPathComponent("Tests/Fixtures/training")
-        let blob = try Data(contentsOf: folder.appendingPathComponent("training.f32"))
+        let blob = try Data(contentsOf: folder.appendingPathComponent(data))
         let floats = blob.withUnsafeBytes { raw in
             (0..<(blob.count / 4)).map {
                 Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
             }
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("index.json")))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(index)))
         guard let root = json as? [String: Any], let arrays = root["arrays"] as? [String: [String: Any]],
               let ints = root["ints"] as? [String: [Int]], let params = root["params"] as? [String: Any]
-        else { throw TrainingFixtureError("training/index.json: unexpected layout") }
+        else { throw TrainingFixtureError("training/\(index): unexpected layout") }
         var table: [String: (Int, [Int])] = [:]
         for (name, entry) in arrays {
             guard let offset = entry["offset"] as? Int, let shape = entry["shape"] as? [Int]
-            else { throw TrainingFixtureError("training/index.json: bad entry \(name)") }
+            else { throw TrainingFixtureError("training/\(index): bad entry \(name)") }
             table[name] = (offset, shape)
         }
         return TrainingFixtures(floats: floats, arrays: table, ints: ints, params: params)

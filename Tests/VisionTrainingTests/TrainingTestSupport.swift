@@ -28,6 +28,43 @@ func tinyTrainingConfig(_ config: ModelConfig, numClasses: Int) -> ModelConfig {
     return c
 }
 
+/// Two 128x96 images of noise with a red square (class 1) and a blue bar (class 2).
+func syntheticTrainingSamples() -> [TrainingSample] {
+    var rng = TrainingRNG(seed: 42)
+    return (0..<2).map { _ in
+        let h = 96, w = 128
+        var values = [Float](repeating: 0, count: 3 * h * w)
+        for i in 0..<(h * w) {
+            let v = 0.25 + rng.uniform() * 0.25
+            for c in 0..<3 { values[c * h * w + i] = v }
+        }
+        func fill(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ rgb: [Float]) {
+            for y in y0..<y1 { for x in x0..<x1 { for c in 0..<3 { values[c * h * w + y * w + x] = rgb[c] } } }
+        }
+        let sx = 8 + Int(rng.uniform() * 50), sy = 8 + Int(rng.uniform() * 40)
+        fill(sx, sy, sx + 30, sy + 30, [0.9, 0.1, 0.1])
+        let bx = 70 + Int(rng.uniform() * 40), by = 10 + Int(rng.uniform() * 20)
+        fill(bx, by, bx + 12, by + 60, [0.1, 0.1, 0.9])
+        let boxes: [Float] = [Float(sx), Float(sy), Float(sx + 30), Float(sy + 30),
+                              Float(bx), Float(by), Float(bx + 12), Float(by + 60)]
+        return TrainingSample(image: Tensor(shape: [3, h, w], values: values), boxes: Boxes(coordinates: boxes), labels: [1, 2])
+    }
+}
+
+/// `steps` SGD steps (learning rate 0.01, the samplers fed by TrainingRNG(seed: 7)) of `model`
+/// on `batch`; returns each step's total loss and the means of the first and last three.
+func overfit(_ model: TrainableFasterRCNN, _ batch: TrainingBatch, steps: Int) -> (losses: [Float], start: Float, end: Float) {
+    let sgd = SGD(parameters: model.trainableParameters.map(\.variable), learningRate: 0.01)
+    var rng = TrainingRNG(seed: 7)
+    var losses: [Float] = []
+    for _ in 0..<steps {
+        sgd.zeroGrad()
+        losses.append(model.forwardBackward(batch, permutations: &rng, threads: .allCores).total)
+        sgd.step()
+    }
+    return (losses, losses.prefix(3).reduce(0, +) / 3, losses.suffix(3).reduce(0, +) / 3)
+}
+
 /// The trainable model built from `state` loads every key (nothing initialised), exports
 /// exactly those keys with identical values, and an inference FasterRCNN built from the
 /// export detects exactly what one built from `state` does on pets.png.

@@ -21,8 +21,9 @@ public enum TrainableBackboneLayers {
         let name = key.dropFirst(bodyPrefix.count)
         switch backbone {
         case .resnet50:
-            // ["layer4", "layer3", "layer2", "layer1", "conv1"][:K], matched as name prefixes.
-            let layers = ["layer4", "layer3", "layer2", "layer1", "conv1"].prefix(k)
+            // ["layer4", "layer3", "layer2", "layer1", "conv1"][:K], matched as name prefixes, and
+            // "bn1" when K = 5 (the stem's batch norm, a parameter only where it is a live BatchNorm2d).
+            let layers = ["layer4", "layer3", "layer2", "layer1", "conv1"].prefix(k) + (k == 5 ? ["bn1"] : [])
             return layers.contains { name.hasPrefix($0 + ".") }
         case .mobilenetV3Large:
             return module(of: name) >= freezeBefore(trainableLayers: k, stageIndices: MobileNetV3LargeArchitecture.stageIndices)

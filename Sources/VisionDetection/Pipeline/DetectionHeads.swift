@@ -24,6 +24,11 @@ public struct RPNHead<E: LayerExecutor> {
         deltas = conv("rpn.head.bbox_pred", 4 * anchors, 1)
     }
 
+    /// The head `config` describes: conv_depth 2 in v2, 1 otherwise.
+    public init(_ e: E, config: ModelConfig) {
+        self.init(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation, depth: config.variant == .v2 ? 2 : 1)
+    }
+
     /// Per level x [N, C, H, W]: (logits [N, A, H, W], deltas [N, 4A, H, W]).
     public func callAsFunction(_ levels: [E.Value]) -> [(logits: E.Value, deltas: E.Value)] {
         let e = executor

@@ -9,8 +9,7 @@ struct RegionProposalNetwork {
     let filter: ProposalFilter
 
     init(_ e: InferenceExecutor, config: ModelConfig) {
-        head = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation,
-                       depth: config.variant == .v2 ? 2 : 1)
+        head = RPNHead(e, config: config)
         anchorGenerator = AnchorGenerator(sizes: config.anchorSizes.map { $0.map { Int($0) } },
                                           aspectRatios: config.aspectRatios.map { $0.map { Double($0) } })
         preNMSTopN = config.rpnPreNMSTopNTest

@@ -24,29 +24,44 @@ public struct FrozenBatchNorm: Sendable {
     }
 }
 
-/// conv2d [-> FrozenBatchNorm2d as a constant channel affine] [-> activation].
+/// The batch norm after a conv: frozen (a constant channel affine) or live (BatchNorm2d in
+/// training mode, LiveBatchNorm.swift).
+public enum ConvNormalization {
+    case frozen(FrozenBatchNorm)
+    case live(LiveBatchNorm)
+}
+
+/// conv2d [-> batch norm] [-> activation].
 public final class ConvUnit {
     public let weight: Variable
     public let bias: Variable?
-    public let batchNorm: FrozenBatchNorm?
+    public let normalization: ConvNormalization?
     public let spec: ConvSpec
 
-    /// Registers `<conv>.weight` (+ `<conv>.bias`) as parameters that train when `trainable`,
-    /// and the batch norm's four tensors as frozen buffers.
-    init(_ p: ModelParameters, _ spec: ConvSpec, trainable: Bool) {
+    /// Registers `<conv>.weight` (+ `<conv>.bias`) as parameters that train when `trainable`.
+    /// The batch norm's four tensors are frozen buffers, unless `liveBatchNorm`: then its
+    /// weight and bias are parameters (training when `normTrainable`) and its running
+    /// statistics (+ num_batches_tracked) buffers updated by every forward pass.
+    init(_ p: ModelParameters, _ spec: ConvSpec, trainable: Bool, liveBatchNorm: Bool, normTrainable: Bool) {
         self.spec = spec
         weight = p.parameter("\(spec.conv).weight", shape: spec.weightShape, initializer: spec.weightInit, trainable: trainable)
         bias = spec.bias
             ? p.parameter("\(spec.conv).bias", shape: [spec.outChannels], initializer: spec.biasInit, trainable: trainable)
             : nil
-        if let bn = spec.batchNorm {
-            let c = [spec.outChannels]
-            batchNorm = FrozenBatchNorm(weight: p.buffer("\(bn).weight", shape: c, fill: 1),
-                                        bias: p.buffer("\(bn).bias", shape: c, fill: 0),
-                                        runningMean: p.buffer("\(bn).running_mean", shape: c, fill: 0),
-                                        runningVar: p.buffer("\(bn).running_var", shape: c, fill: 1), eps: spec.batchNormEps)
+        guard let bn = spec.batchNorm else {
+            normalization = nil
+            return
+        }
+        let c = [spec.outChannels]
+        if liveBatchNorm {
+            normalization = .live(LiveBatchNorm(p, prefix: bn, channels: spec.outChannels, eps: spec.batchNormEps,
+                                                trainable: normTrainable))
         } else {
-            batchNorm = nil
+            normalization = .frozen(FrozenBatchNorm(weight: p.buffer("\(bn).weight", shape: c, fill: 1),
+                                                    bias: p.buffer("\(bn).bias", shape: c, fill: 0),
+                                                    runningMean: p.buffer("\(bn).running_mean", shape: c, fill: 0),
+                                                    runningVar: p.buffer("\(bn).running_var", shape: c, fill: 1),
+                                                    eps: spec.batchNormEps))
         }
     }
 
@@ -54,7 +69,11 @@ public final class ConvUnit {
     func callAsFunction(_ x: Variable, tape: Tape) -> Variable {
         var y = tape.conv2d(x, weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
                             dilation: spec.dilation, groups: spec.groups)
-        if let bn = batchNorm { y = tape.channelAffine(y, scale: bn.scale, shift: bn.shift) }
+        switch normalization {
+        case .frozen(let bn): y = tape.channelAffine(y, scale: bn.scale, shift: bn.shift)
+        case .live(let bn): y = bn(y, tape: tape)
+        case nil: break
+        }
         return tape.activation(y, spec.activation)
     }
 }

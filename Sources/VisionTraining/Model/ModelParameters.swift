@@ -19,7 +19,7 @@ public final class ModelParameters {
     public private(set) var keys: [String] = []
     /// Trainable and frozen parameters by key.
     public private(set) var variables: [String: Variable] = [:]
-    /// Frozen batch-norm statistics and affine by key.
+    /// Batch-norm statistics (and a frozen batch norm's affine) by key.
     public private(set) var buffers: [String: Tensor] = [:]
     /// The name-verifying loader inference uses too; nil when training from scratch.
     /// Dropped by `finish` (parameters hold copies), so a model does not keep the checkpoint alive.
@@ -50,9 +50,20 @@ public final class ModelParameters {
         return v
     }
 
-    /// A frozen buffer (batch-norm statistic) loaded or filled with `fill`.
+    /// A buffer (batch-norm statistic) loaded or filled with `fill`.
     public func buffer(_ key: String, shape: [Int], fill: Float) -> Tensor {
         let value = loaded(key, shape: shape) ?? { initialized.append(key); return Tensor(shape: shape, repeating: fill) }()
+        keys.append(key)
+        buffers[key] = value
+        return value
+    }
+
+    /// BatchNorm2d's `num_batches_tracked` (a scalar, shape []): the checkpoint's count when it
+    /// has one (torchvision's and vision's own live batch norms do), else 0. Its absence is not
+    /// an error (torch's BatchNorm loads such state dicts too) and not counted as initialised.
+    public func counter(_ key: String) -> Tensor {
+        let present = reader?.shape(of: key) != nil
+        let value = (present ? loaded(key, shape: []) : nil) ?? Tensor(shape: [], repeating: 0)
         keys.append(key)
         buffers[key] = value
         return value

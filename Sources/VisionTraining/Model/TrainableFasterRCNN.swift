@@ -1,5 +1,5 @@
 // torchvision's FasterRCNN in train() mode: the layers VisionDetection defines once
-// (backbone body with FrozenBatchNorm2d + FPN, RPN head, box head, predictor) run by
+// (backbone body + FPN with frozen or live batch norms, RPN head, box head, predictor) run by
 // the TrainingExecutor on the tape -> proposals (no gradient) -> RoI targets (GT
 // appended, sampled) -> MultiScaleRoIAlign -> the four losses, and the backward pass
 // that leaves every trainable parameter's gradient in `grad`. Keys are torchvision's,
@@ -60,14 +60,17 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
     /// - trainableBackboneLayers: torchvision's trainable_backbone_layers, in
     ///   `trainableBackboneLayerRange(config.backbone)` (0...6 for the MobileNets, 0...5 for ResNet-50).
     /// - seed: drives the initialisation of whatever the state dict does not provide.
-    public init(config: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
+    ///   From scratch, every batch norm is a live BatchNorm2d; an eps of 0 (the COCO v1 weights'
+    ///   overwrite_eps) becomes torch's default 1e-5 in `self.config`, which the saved model carries.
+    public init(config given: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
                 trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
+        var config = given
+        // torchvision applies overwrite_eps(model, 0.0) only to pretrained COCO weights; a new
+        // BatchNorm2d has eps 1e-5 (and eps 0 would divide by zero on a constant channel).
+        if stateDict == nil, config.batchNormEps == 0 { config.batchNormEps = 1e-5 }
         let range = TrainableBackboneLayers.range(config.backbone)
         guard range.contains(trainableBackboneLayers) else {
             throw TrainingModelError("trainable backbone layers must be in \(range.lowerBound)...\(range.upperBound) for \(config.name) (\(config.backbone.rawValue) backbone), got \(trainableBackboneLayers)")
-        }
-        guard config.variant == .v1 else {
-            throw TrainingModelError("training supports fasterrcnn_resnet50_fpn (v1) and the MobileNet FPN models (mobilenet_v3_large, mobilenet_v2) so far, not \(config.name): its FPN and box head train batch norms")
         }
         // An ImageNet classification state dict starts the body only; everything else is initialised.
         let backboneOnly = stateDict.flatMap(BackboneImport.detectionKeys)
@@ -76,13 +79,13 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
             : { !$0.hasPrefix("backbone.body.") }
         let p = ModelParameters(source: backboneOnly ?? stateDict, sourceName: source, seed: seed, resettable: resettable)
         let backboneKind = config.backbone
-        let e = TrainingExecutor(parameters: p) {
+        let e = TrainingExecutor(parameters: p, trains: {
             TrainableBackboneLayers.trains($0, backbone: backboneKind, trainableLayers: trainableBackboneLayers)
-        }
+        }, liveBatchNorm: Self.liveBatchNorm(config: config, start: backboneOnly ?? stateDict))
         // The layers register their parameters as they are made; every check is done before
         // `self` holds any of them (a throw from a partly initialised class instance is avoided).
         let backbone = BackboneWithFPN(e, config: config)
-        let rpnHead = RPNHead(e, channels: config.fpnChannels, anchors: config.anchorsPerLocation, depth: 1)
+        let rpnHead = RPNHead(e, config: config)
         let boxHead = BoxHead(e, config: config)
         let predictor = BoxPredictor(e, representation: config.representationSize, numClasses: config.numClasses)
         try p.finish()
@@ -110,6 +113,22 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
             sampler: BalancedPositiveNegativeSampler(batchSizePerImage: config.boxBatchSizePerImage,
                                                      positiveFraction: config.boxPositiveFraction),
             coder: BoxCoder(weights: (w[0], w[1], w[2], w[3])))
+    }
+
+    /// Which batch norms run as live BatchNorm2d (batch statistics, running statistics updated),
+    /// by prefix; the others are FrozenBatchNorm2d. torchvision's builders: v2 uses BatchNorm2d
+    /// everywhere (body, FPN, box head; its body is resnet50's default norm even with pretrained
+    /// weights); v1 and the MobileNets freeze the body's batch norms when weights are pretrained
+    /// and use BatchNorm2d otherwise. Here "pretrained" is a starting state dict whose batch norm
+    /// has no `num_batches_tracked` (FrozenBatchNorm2d has none; a live one saves it), so a
+    /// from-scratch run keeps its live batch norms when it is resumed.
+    static func liveBatchNorm(config: ModelConfig, start: StateDict?) -> (String) -> Bool {
+        if config.variant == .v2 { return { _ in true } }
+        guard let start else { return { _ in true } }
+        // The prefixes only: the executor keeps this predicate, and it must not keep the checkpoint alive.
+        let suffix = ".num_batches_tracked"
+        let counted = Set(start.keys.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) })
+        return { counted.contains($0) }
     }
 
     /// Trainable parameters in key order (what the optimizer updates).

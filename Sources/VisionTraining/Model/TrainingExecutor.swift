@@ -2,8 +2,9 @@
 // (backbone bodies, FPN, RPN head, box head, predictor) on the autograd tape.
 // Parameters are torchvision's, registered in ModelParameters in module order;
 // which of them train is a predicate over their names, as torchvision freezes by
-// name. Batch norms are frozen (FrozenBatchNorm2d), as in torchvision's detection
-// builders for the ResNet and MobileNet bodies.
+// name. A batch norm is frozen (FrozenBatchNorm2d, torchvision's choice for pretrained
+// ResNet and MobileNet bodies) or live (BatchNorm2d in train mode: v2's FPN, box head and
+// body, and any body trained from scratch), as a second predicate over its prefix says.
 
 import VisionCore
 import VisionDetection
@@ -12,16 +13,22 @@ public final class TrainingExecutor: LayerExecutor {
     let parameters: ModelParameters
     /// Whether the parameter with this full key trains.
     let trains: (String) -> Bool
+    /// Whether the batch norm with this prefix (e.g. `backbone.fpn.inner_blocks.0.1`) is a live BatchNorm2d.
+    let liveBatchNorm: (String) -> Bool
     /// The tape the current forward pass records onto (each step sets a new one).
     var tape = Tape(threads: .single)
 
-    init(parameters: ModelParameters, trains: @escaping (String) -> Bool) {
+    init(parameters: ModelParameters, trains: @escaping (String) -> Bool, liveBatchNorm: @escaping (String) -> Bool) {
         self.parameters = parameters
         self.trains = trains
+        self.liveBatchNorm = liveBatchNorm
     }
 
     public func makeConv(_ spec: ConvSpec) -> ConvUnit {
-        ConvUnit(parameters, spec, trainable: trains("\(spec.conv).weight"))
+        let norm = spec.batchNorm
+        return ConvUnit(parameters, spec, trainable: trains("\(spec.conv).weight"),
+                        liveBatchNorm: norm.map(liveBatchNorm) ?? false,
+                        normTrainable: norm.map { trains("\($0).weight") } ?? false)
     }
 
     public func makeLinear(_ spec: LinearSpec) -> LinearUnit {
