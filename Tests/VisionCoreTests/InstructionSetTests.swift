@@ -40,10 +40,7 @@ final class InstructionSetTests: XCTestCase {
         let backends = sets.map { CPUBackend(threads: KernelThreads(2), instructionSet: $0) }
         XCTAssertEqual(backends[0].instructionSet, .generic)
         for (i, c) in Self.cases.enumerated() {
-            let cout = c.input[1] * c.multiplier
-            let input = randomTensor(c.input, seed: UInt64(900 + i))
-            let weight = randomTensor([cout, 1, c.kernel.h, c.kernel.w], seed: UInt64(1000 + i), scale: 0.5)
-            let bias = i % 4 == 3 ? nil : randomTensor([cout], seed: UInt64(1100 + i))
+            let (input, weight, bias) = c.tensors(seed: UInt64(900 + i), withBias: i % 4 != 3)
             let activation = allActivations[i % allActivations.count]
             let expected = reference.conv2d(
                 input, reference.prepareConv2D(weight: weight, bias: bias, parameters: c.parameters), activation: activation)
