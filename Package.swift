@@ -37,8 +37,12 @@ let package = Package(
         .target(
             name: "CVideoCodecs", path: "Sources/CVideoCodecs",
             linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil")]),
+        // The hot loops in C, built for baseline x86-64, AVX2+FMA and AVX-512F (function-level
+        // target attributes); VisionKernels picks one per call from its InstructionSet value.
+        .target(name: "CVisionSIMD", path: "Kernels/CPUSIMD",
+                cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         // Raw-pointer CPU kernels, each fast kernel beside its naive reference.
-        .target(name: "VisionKernels", dependencies: ["COpenBLAS"], path: "Kernels/CPU", swiftSettings: kernelFlags),
+        .target(name: "VisionKernels", dependencies: ["COpenBLAS", "CVisionSIMD"], path: "Kernels/CPU", swiftSettings: kernelFlags),
         // Tensor type, the compute-backend protocol and the CPU backend.
         .target(name: "VisionCore", dependencies: ["VisionKernels"], swiftSettings: kernelFlags),
         // The Vulkan loader opened with dlopen (never linked) behind a thin C layer:

@@ -8,6 +8,8 @@
 // B and C in cache so the bias+activation pass that follows each GEMM is cheap.
 // 1x1 stride-1 unpadded convs skip im2col: the input plane block is B.
 // Depthwise convs (one input channel per group) use the direct kernel instead.
+// `residual` (same layout as output, or nil) is added before the activation:
+// output = act(conv + bias + residual), in the GEMM's epilogue.
 
 import COpenBLAS
 
@@ -23,17 +25,24 @@ nonisolated(unsafe) public var convBatchedColumns: Int = 1024
 public func conv2d(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
-    threads: KernelThreads
+    threads: KernelThreads, instructionSet: InstructionSet = .detected, residual: UnsafePointer<Float>? = nil
 ) {
     if g.batch == 0 { return }
     if g.isDepthwise {
-        conv2dDepthwise(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation, threads: threads)
+        conv2dDepthwise(input: input, weight: weight, bias: bias, output: output, geometry: g,
+                        activation: residual == nil ? activation : .identity,
+                        threads: threads, instructionSet: instructionSet)
+        // No model adds a residual right after a depthwise conv: a separate pass suffices.
+        if let residual {
+            add(output, residual, output: output, count: g.outputCount, activation: activation, threads: threads)
+        }
         return
     }
     let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
     if g.groups == 1 && g.batch > 1 && outPlane < convBatchedMaxPlane {
-        conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation, threads: threads)
+        conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation,
+                               threads: threads, instructionSet: instructionSet, residual: residual)
         return
     }
     let rowsPerTile = max(1, min(g.outH, convTileFloats / max(1, g.outW &* (k &+ coutG))))
@@ -45,7 +54,8 @@ public func conv2d(
     for n in 0..<g.batch {
         for group in 0..<g.groups {
             let groupInput = input + (n &* g.inChannels &+ group &* cinG) &* inPlane
-            let groupOutput = output + (n &* g.outChannels &+ group &* coutG) &* outPlane
+            let groupOffset = (n &* g.outChannels &+ group &* coutG) &* outPlane
+            let groupOutput = output + groupOffset
             let groupWeight = weight + group &* coutG &* k
             var oy0 = 0
             while oy0 < g.outH {
@@ -61,8 +71,9 @@ public func conv2d(
                 }
                 let c = groupOutput + col0
                 gemm(m: coutG, n: cols, k: k, a: groupWeight, lda: k, b: b, ldb: ldb, c: c, ldc: outPlane, threads: threads)
-                applyBiasActivationParallel(c, rows: coutG, rowStride: outPlane, count: cols,
-                                            bias: bias, biasOffset: group &* coutG, activation: activation, threads: threads)
+                finishGemmBlock(c, rows: coutG, rowStride: outPlane, count: cols, bias: bias, biasOffset: group &* coutG,
+                                residual: residual.map { $0 + (groupOffset &+ col0) }, residualStride: outPlane,
+                                activation: activation, threads: threads, instructionSet: instructionSet)
                 oy0 = oy1
             }
         }
@@ -77,7 +88,7 @@ public func conv2d(
 func conv2dBatchedSmallMaps(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
-    threads: KernelThreads
+    threads: KernelThreads, instructionSet: InstructionSet, residual: UnsafePointer<Float>?
 ) {
     let k = g.reductionSize, cout = g.outChannels
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
@@ -108,8 +119,9 @@ func conv2dBatchedSmallMaps(
                     let source: UnsafeMutablePointer<Float> = product + (co &* width &+ j &* outPlane)
                     (dst + co &* outPlane).update(from: source, count: outPlane)
                 }
-                applyBiasActivation(dst, rows: 0..<cout, rowStride: outPlane, count: outPlane,
-                                    bias: bias, biasOffset: 0, activation: activation)
+                finishGemmBlock(dst, rows: cout, rowStride: outPlane, count: outPlane, bias: bias,
+                                residual: residual.map { $0 + ((n0 &+ j) &* cout &* outPlane) }, residualStride: outPlane,
+                                activation: activation, threads: .single, instructionSet: instructionSet)
             }
         }
         n0 &+= count

@@ -7,6 +7,8 @@ import VisionKernels
 
 /// The kernels' thread count, named here so backend users need not import VisionKernels.
 public typealias KernelThreads = VisionKernels.KernelThreads
+/// The SIMD kernels' instruction set, named here for the same reason.
+public typealias InstructionSet = VisionKernels.InstructionSet
 
 public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public var name: String { "cpu" }
@@ -15,10 +17,17 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public let threads: KernelThreads
     /// Which convs this backend's prepareConv2D sets up for Winograd.
     public let winogradRouting: WinogradRouting
+    /// Which build (generic, AVX2, AVX-512) of the C SIMD kernels every call of this backend runs.
+    public let instructionSet: InstructionSet
 
-    public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured) {
+    /// instructionSet: `.detected` (the widest this CPU has) unless a caller forces one
+    /// (tests, VISION_CPU_ISA in the benchmarks); it must be supported by this CPU.
+    public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured,
+                instructionSet: InstructionSet = .detected) {
+        precondition(instructionSet.isSupported, "this CPU does not support the \(instructionSet) kernels")
         self.threads = threads
         self.winogradRouting = winogradRouting
+        self.instructionSet = instructionSet
         Self.configureOpenBLAS()
     }
 
@@ -29,8 +38,10 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public static func configureOpenBLAS() { configureOpenBLASThreads() }
 
     /// threads: nil for all cores (what --threads left out means).
-    public convenience init(threads: Int?, winogradRouting: WinogradRouting = .measured) {
-        self.init(threads: threads.map(KernelThreads.init) ?? .allCores, winogradRouting: winogradRouting)
+    public convenience init(threads: Int?, winogradRouting: WinogradRouting = .measured,
+                            instructionSet: InstructionSet = .detected) {
+        self.init(threads: threads.map(KernelThreads.init) ?? .allCores, winogradRouting: winogradRouting,
+                  instructionSet: instructionSet)
     }
 
     public func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D {
@@ -39,18 +50,39 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     }
 
     public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
+        convolve(input, conv, activation: activation, residual: nil)
+    }
+
+    /// The add fused into the GEMM's epilogue (act(conv + bias + residual) in one pass over
+    /// the output while it is in cache); Winograd convs add in a second pass.
+    public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor {
+        convolve(input, conv, activation: activation, residual: residual)
+    }
+
+    private func convolve(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, residual: Tensor?) -> Tensor {
         let c = cpuConv(conv)
         let g = c.geometry(for: input)
+        if let residual {
+            precondition(residual.shape == [g.batch, g.outChannels, g.outH, g.outW],
+                         "conv residual \(residual.shape) does not match the conv output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
+        }
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         if let u = c.winogradWeight, c.usesWinograd(g) {
             conv2dWinograd(input: input.storage.pointer, transformedWeight: u.storage.pointer,
                            bias: c.bias?.storage.pointer, output: out.storage.pointer,
-                           geometry: g, activation: activation.kernelActivation, threads: threads)
+                           geometry: g, activation: residual == nil ? activation.kernelActivation : .identity,
+                           threads: threads)
+            if let residual {
+                VisionKernels.add(out.storage.pointer, residual.storage.pointer, output: out.storage.pointer,
+                                  count: out.count, activation: activation.kernelActivation, threads: threads)
+            }
         } else {
             VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
                                  bias: c.bias?.storage.pointer, output: out.storage.pointer,
-                                 geometry: g, activation: activation.kernelActivation, threads: threads)
+                                 geometry: g, activation: activation.kernelActivation, threads: threads,
+                                 instructionSet: instructionSet, residual: residual?.storage.pointer)
         }
+        withExtendedLifetime(residual) {}
         return out
     }
 

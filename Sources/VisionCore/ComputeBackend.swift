@@ -117,6 +117,11 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func prepareConv2D(weight: Tensor, bias: Tensor?, parameters: Conv2DParameters) -> PreparedConv2D
     /// input [N, Cin, H, W] -> [N, Cout, Hout, Wout], activation applied in the same pass.
     func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor
+    /// activation(conv(input) + residual), residual [N, Cout, Hout, Wout]: a conv whose output
+    /// feeds a residual add (ResNet's conv3 + identity, then ReLU; an inverted residual's
+    /// project + input; an FPN lateral + top-down). A backend may fuse the add into the conv's
+    /// epilogue; the default (extension below) is conv2d then add.
+    func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor
 
     /// weight [out, in], bias [out] or nil.
     func prepareLinear(weight: Tensor, bias: Tensor?) -> PreparedLinear
@@ -154,4 +159,11 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// The same order's rows `indices` only, without the rest: [indices.count, v] (the RPN's
     /// deltas of its top-k anchors).
     func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor
+}
+
+extension ComputeBackend {
+    /// Unfused: the conv without activation, then `add` with the activation.
+    public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor {
+        add(conv2d(input, conv, activation: .identity), residual, activation: activation)
+    }
 }

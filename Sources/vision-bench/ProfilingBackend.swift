@@ -21,7 +21,9 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     var stage: StageTimings.Stage = .transform
     var costs: [StageTimings.Stage: OperationCost] = [:]
 
-    init(threads: Int) { cpu = CPUBackend(threads: KernelThreads(threads)) }
+    init(threads: Int, instructionSet: InstructionSet) {
+        cpu = CPUBackend(threads: KernelThreads(threads), instructionSet: instructionSet)
+    }
 
     var name: String { "cpu (profiled)" }
     func upload(_ tensor: Tensor) -> Tensor { cpu.upload(tensor) }
@@ -41,9 +43,18 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     }
 
     func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
-        guard recording, let c = conv as? CPUPreparedConv2D else { return cpu.conv2d(input, conv, activation: activation) }
+        profiledConv(input, conv) { cpu.conv2d(input, conv, activation: activation) }
+    }
+
+    /// The fused conv + residual add counts as the conv (its FLOPs, its time with the add).
+    func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor {
+        profiledConv(input, conv) { cpu.conv2d(input, conv, activation: activation, adding: residual) }
+    }
+
+    private func profiledConv(_ input: Tensor, _ conv: PreparedConv2D, _ run: () -> Tensor) -> Tensor {
+        guard recording, let c = conv as? CPUPreparedConv2D else { return run() }
         let start = now()
-        let out = cpu.conv2d(input, conv, activation: activation)
+        let out = run()
         let seconds = Double(now() - start) / 1e9
         let g = c.geometry(for: input)
         if g.isDepthwise {

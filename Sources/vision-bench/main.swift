@@ -4,6 +4,7 @@
 //
 //   vision-bench --checkpoint C.safetensors --model ARCH --image IMG.png
 //                [--threads 2] [--repeats 5] [--no-profile] [--backend cpu|vulkan] [--device N]
+//   VISION_CPU_ISA=generic|avx2|avx512 forces the SIMD kernels' instruction set.
 //
 // Reports: median latency of detect() over the repeats after one warm-up
 // (decode excluded), per-stage medians, detection count, peak RSS (VmHWM), the
@@ -115,7 +116,15 @@ func sgemmGflops(n: Int = 2048) -> Double {
 let options = Options(CommandLine.arguments)
 // As `vision` does at start-up; VISION_DEFAULT_MALLOC=1 measures glibc's defaults instead.
 if ProcessInfo.processInfo.environment["VISION_DEFAULT_MALLOC"] == nil { MemoryTuning.reuseFreedMemory() }
-let backend = ProfilingBackend(threads: options.threads)
+// VISION_CPU_ISA=generic|avx2|avx512 forces the SIMD kernels' instruction set (default: the widest).
+let instructionSet: InstructionSet
+do {
+    instructionSet = try InstructionSet.fromEnvironment(ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write(Data("vision-bench: \(error)\n".utf8))
+    exit(2)
+}
+let backend = ProfilingBackend(threads: options.threads, instructionSet: instructionSet)
 let detector: Detector
 let image: Tensor
 var deviceName: String?
@@ -158,7 +167,7 @@ for stage in StageTimings.Stage.allCases { stages[stage.rawValue] = median(stage
 var report: [String: Any] = [
     "runtime": "vision", "arch": detector.architecture, "image": (options.image as NSString).lastPathComponent,
     "image_size": [image.shape[image.rank - 2], image.shape[image.rank - 1]],
-    "threads": options.threads, "median_s": median(times), "times_s": times,
+    "threads": options.threads, "instruction_set": instructionSet.description, "median_s": median(times), "times_s": times,
     "peak_rss_mb": peakRSS, "detections": detections, "stages_s": stages, "sgemm_gflops": sgemm,
     "backend": options.backend,
 ]

@@ -7,7 +7,12 @@
 // Winograd F(4x4, 3x3), timed interleaved (A, B, A, B, ...) with medians; the
 // "effective GFLOP/s" of both count the direct conv's FLOPs.
 //
+// Then the depthwise convs on every supported instruction set (InstructionSetComparison.swift).
+//
 // Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-tiles N] [--only-winograd 1]
+//                            [--only-depthwise 1]
+// VISION_CPU_ISA=generic|avx2|avx512 forces the instruction set of the first tables
+// (default: the widest this CPU has).
 
 import COpenBLAS
 import Foundation
@@ -18,6 +23,7 @@ struct BenchOptions {
     var tileFloats: Int? = nil
     var winogradBlock: Int? = nil
     var onlyWinograd = false
+    var onlyDepthwise = false
 
     init(arguments: [String]) {
         var i = 1
@@ -29,6 +35,7 @@ struct BenchOptions {
             case ("--tile", let v?) where v >= 1: tileFloats = v
             case ("--wino-tiles", let v?) where v >= 1: winogradBlock = v
             case ("--only-winograd", let v?): onlyWinograd = v != 0
+            case ("--only-depthwise", let v?): onlyDepthwise = v != 0
             default:
                 FileHandle.standardError.write("usage: vision-kernel-bench [--threads N] [--tile FLOATS]\n".data(using: .utf8)!)
                 exit(2)
@@ -93,7 +100,8 @@ func convGflops(_ g: ConvGeometry) -> (gflops: Double, ms: Double) {
     let bias = randomBuffer(g.outChannels), output = randomBuffer(g.outputCount)
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate() }
     let t = medianSeconds {
-        conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu, threads: threads)
+        conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu,
+               threads: threads, instructionSet: instructionSet)
     }
     return (g.flops / t / 1e9, t * 1e3)
 }
@@ -141,6 +149,14 @@ let mobilenetDepthwise: [ConvCase] = [
 let options = BenchOptions(arguments: CommandLine.arguments)
 /// The thread count of every kernel call.
 let threads = KernelThreads(options.threads)
+/// The instruction set of the ResNet-50 and MobileNet tables.
+let instructionSet: InstructionSet
+do {
+    instructionSet = try InstructionSet.fromEnvironment(ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write("vision-kernel-bench: \(error)\n".data(using: .utf8)!)
+    exit(2)
+}
 if let tile = options.tileFloats { convTileFloats = tile }
 if let block = options.winogradBlock { winogradBlockTiles = block }
 
@@ -149,10 +165,12 @@ func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)
 
 let benchStart = DispatchTime.now().uptimeNanoseconds
 let sgemm = sgemmGflops()
-print("threads \(options.threads), conv tile \(convTileFloats) floats")
+print("threads \(options.threads), conv tile \(convTileFloats) floats, instruction set \(instructionSet)")
 print("cblas_sgemm 2048x2048x2048: \(fmt(sgemm)) GFLOP/s")
-for (title, cases) in options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
-                       ("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)] {
+let tables = options.onlyDepthwise ? [("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
+    : options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
+                       ("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
+for (title, cases) in tables {
     print("\n\(title)")
     print("\(pad("conv", 28)) \(pad("out", 16)) \(pad("ms", 8)) \(pad("GFLOP/s", 8)) % sgemm")
     var totalFlops = 0.0, totalSeconds = 0.0
@@ -165,5 +183,6 @@ for (title, cases) in options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x
     let overall = totalFlops / totalSeconds / 1e9
     print("\(pad("all (flop-weighted)", 28)) \(pad("", 16)) \(pad(fmt(totalSeconds * 1e3, 2), 8)) \(pad(fmt(overall), 8)) \(fmt(100 * overall / sgemm))")
 }
-runWinogradComparison(sgemm: sgemm)
+if !options.onlyDepthwise { runWinogradComparison(sgemm: sgemm) }
+if !options.onlyWinograd { runInstructionSetComparison(sgemm: sgemm) }
 print("\nbench wall time \(fmt(Double(DispatchTime.now().uptimeNanoseconds - benchStart) / 1e9)) s")

@@ -54,7 +54,22 @@ if stale "$MOD/libCImageCodecs.a" "$CODECS"; then
 fi
 SWIFT_COMMON+=(-I "$MOD/CImageCodecs")
 
-swift_module VisionKernels "-O" Kernels/CPU
+# VisionKernels' SIMD loops (generic, AVX2, AVX-512 builds chosen at run time); not instrumented,
+# like VisionKernels itself.
+SIMD=$ROOT/Kernels/CPUSIMD
+if stale "$MOD/libCVisionSIMD.a" "$SIMD"; then
+    echo "building CVisionSIMD" >&2
+    mkdir -p "$MOD/CVisionSIMD"
+    for c in "$SIMD"/*.c; do
+        clang -O2 -g -I "$SIMD/include" -c "$c" -o "$MOD/CVisionSIMD/$(basename "$c" .c).o"
+    done
+    ar rcs "$MOD/libCVisionSIMD.a" "$MOD"/CVisionSIMD/*.o
+    printf 'module CVisionSIMD {\n    header "%s/include/vision_simd.h"\n    export *\n}\n' "$SIMD" \
+        > "$MOD/CVisionSIMD/module.modulemap"
+fi
+SWIFT_COMMON+=(-I "$MOD/CVisionSIMD")
+
+swift_module VisionKernels "-O" Kernels/CPU "$MOD/libCVisionSIMD.a"
 swift_module VisionCore "-O" Sources/VisionCore "$MOD/libVisionKernels.a"
 swift_module VisionImaging "-O ${INSTRUMENT[*]}" Sources/VisionImaging "$MOD/libVisionCore.a" "$MOD/libCImageCodecs.a"
 swift_module VisionCheckpoint "-O ${INSTRUMENT[*]}" Sources/VisionCheckpoint "$MOD/libVisionCore.a"
@@ -68,7 +83,7 @@ if stale "$MOD/libServeRequest.a" "${SERVE[@]}" "$MOD/libVisionImaging.a"; then
 fi
 
 LIBS=(-L "$MOD" -lServeRequest -lVisionData -lVisionCheckpoint -lVisionImaging -lVisionCore -lVisionKernels
-      -lCImageCodecs -ljpeg -lpng16 -lopenblas)
+      -lCVisionSIMD -lCImageCodecs -ljpeg -lpng16 -lopenblas)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
     for f in Tests/Fuzz/fuzz_*.swift; do targets+=("$(basename "$f" .swift)"); done

@@ -12,6 +12,15 @@ final class DepthwiseEdgeTests: XCTestCase {
         var multiplier = 1
         var kernel: (h: Int, w: Int)
         var parameters: Conv2DParameters
+
+        /// Random input, weight [Cout, 1, kH, kW] and bias [Cout] (nil unless `withBias`),
+        /// seeded with seed, seed + 100 and seed + 200.
+        func tensors(seed: UInt64, withBias: Bool) -> (input: Tensor, weight: Tensor, bias: Tensor?) {
+            let cout = input[1] * multiplier
+            return (randomTensor(input, seed: seed),
+                    randomTensor([cout, 1, kernel.h, kernel.w], seed: seed + 100, scale: 0.5),
+                    withBias ? randomTensor([cout], seed: seed + 200) : nil)
+        }
     }
 
     static func dw(_ input: [Int], k: Int, s: Int, p: Int, d: Int = 1, multiplier: Int = 1) -> Case {
@@ -46,10 +55,7 @@ final class DepthwiseEdgeTests: XCTestCase {
         let cpu = CPUBackend(), reference = ReferenceBackend()
         var worst: Float = 0
         for (i, c) in Self.cases.enumerated() {
-            let cout = c.input[1] * c.multiplier
-            let input = randomTensor(c.input, seed: UInt64(500 + i))
-            let weight = randomTensor([cout, 1, c.kernel.h, c.kernel.w], seed: UInt64(600 + i), scale: 0.5)
-            let bias = i % 3 == 2 ? nil : randomTensor([cout], seed: UInt64(700 + i))
+            let (input, weight, bias) = c.tensors(seed: UInt64(500 + i), withBias: i % 3 != 2)
             let activation = allActivations[i % allActivations.count]
             let fast = cpu.conv2d(input, cpu.prepareConv2D(weight: weight, bias: bias, parameters: c.parameters),
                                   activation: activation)

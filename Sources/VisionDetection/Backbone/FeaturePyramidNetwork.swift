@@ -29,10 +29,10 @@ public struct FeaturePyramidNetwork<E: LayerExecutor> {
         var lastInner = e.conv(inner[n - 1], features[n - 1])
         var results = [e.conv(layer[n - 1], lastInner)]
         for idx in stride(from: n - 2, through: 0, by: -1) {
-            let lateral = e.conv(inner[idx], features[idx])
-            let size = e.shape(of: lateral)
+            // The lateral's size is its input's (1x1 conv, stride 1).
+            let size = e.shape(of: features[idx])
             let topDown = e.upsampleNearest(lastInner, height: size[2], width: size[3])
-            lastInner = e.add(lateral, topDown, activation: .identity)
+            lastInner = e.conv(inner[idx], features[idx], adding: topDown, activation: .identity)
             results.insert(e.conv(layer[idx], lastInner), at: 0)
         }
         results.append(e.maxPool2d(results[n - 1], kernel: 1, stride: 2, padding: 0))

@@ -53,7 +53,6 @@ struct InvertedResidualBlock<E: LayerExecutor> {
         var y = expand.map { e.conv($0, x) } ?? x
         y = e.conv(depthwise, y)
         if let se { y = se(y, e) }
-        y = e.conv(project, y)
-        return residual ? e.add(y, x, activation: .identity) : y
+        return residual ? e.conv(project, y, adding: x, activation: .identity) : e.conv(project, y)
     }
 }

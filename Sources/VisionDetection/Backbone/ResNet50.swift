@@ -57,8 +57,8 @@ struct ResNet50Body<E: LayerExecutor> {
         for blocks in layers {
             for b in blocks {
                 let identity = b.downsample.map { e.conv($0, x) } ?? x
-                let y = e.conv(b.conv3, e.conv(b.conv2, e.conv(b.conv1, x)))
-                x = e.add(y, identity, activation: .relu)
+                // conv3's output + identity, then ReLU: one pass (the add in conv3's epilogue).
+                x = e.conv(b.conv3, e.conv(b.conv2, e.conv(b.conv1, x)), adding: identity, activation: .relu)
             }
             outputs.append(x)
         }

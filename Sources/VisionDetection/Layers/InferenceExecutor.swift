@@ -66,6 +66,13 @@ public final class InferenceExecutor: LayerExecutor {
         backend.conv2d(x, layer.prepared, activation: layer.activation)
     }
 
+    /// Fused into the conv's epilogue when the conv itself has no activation (the add must
+    /// see its raw output); otherwise conv then add.
+    public func conv(_ layer: Conv, _ x: Tensor, adding residual: Tensor, activation: Activation) -> Tensor {
+        if layer.activation != .identity { return add(conv(layer, x), residual, activation: activation) }
+        return backend.conv2d(x, layer.prepared, activation: activation, adding: residual)
+    }
+
     public func linear(_ layer: Linear, _ x: Tensor) -> Tensor {
         let flat = x.rank == 2 ? x : x.reshaped([x.shape[0], x.count / max(x.shape[0], 1)])
         return backend.linear(flat, layer.prepared, activation: layer.activation)

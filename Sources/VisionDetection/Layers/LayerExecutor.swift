@@ -23,6 +23,10 @@ public protocol LayerExecutor: AnyObject {
 
     /// x [N, in, H, W] -> [N, out, H', W'].
     func conv(_ layer: ConvLayer, _ x: Value) -> Value
+    /// activation(conv(layer, x) + residual), residual shaped like the conv's output: the
+    /// conv of a residual add (an executor may fuse the add into the conv; the default in
+    /// the extension below runs conv then add).
+    func conv(_ layer: ConvLayer, _ x: Value, adding residual: Value, activation: Activation) -> Value
     /// x [N, in] or [N, C, H, W] -> [N, out].
     func linear(_ layer: LinearLayer, _ x: Value) -> Value
     /// a + b (same shape), then the activation.
@@ -36,4 +40,10 @@ public protocol LayerExecutor: AnyObject {
     /// PyTorch's "nearest" resize to (height, width).
     func upsampleNearest(_ x: Value, height: Int, width: Int) -> Value
     func shape(of x: Value) -> [Int]
+}
+
+extension LayerExecutor {
+    public func conv(_ layer: ConvLayer, _ x: Value, adding residual: Value, activation: Activation) -> Value {
+        add(conv(layer, x), residual, activation: activation)
+    }
 }
