@@ -3,7 +3,8 @@
 //
 // VISION_VULKAN_LOADER names the Vulkan loader to open instead of libvulkan.so.1 (read
 // here only, never by the library): tests point it at a missing file to check what
-// happens on a machine without Vulkan.
+// happens on a machine without Vulkan. VISION_CPU_ISA=generic|avx2|avx512 forces the CPU
+// backend's SIMD kernels onto one instruction set (default: the widest the CPU has).
 
 import ArgumentParser
 import Foundation
@@ -39,7 +40,9 @@ struct BackendOption: ParsableArguments {
     /// what is missing when Vulkan is unavailable.
     func make(threads: KernelThreads) throws -> ComputeBackend {
         switch backend {
-        case .cpu: return CPUBackend(threads: threads)
+        case .cpu:
+            return CPUBackend(threads: threads,
+                              instructionSet: try InstructionSet.fromEnvironment(ProcessInfo.processInfo.environment))
         case .vulkan: return try VulkanBackend(device: device ?? 0, loaderPath: Self.vulkanLoaderPath)
         }
     }
