@@ -21,6 +21,8 @@ public struct TrainingReport {
     public var validationThreshold: Double?
     /// `<run folder>/dataset_problems.txt`, when the dataset had problems.
     public var datasetProblems: String?
+    /// Lines about the run shown under the summary (the best checkpoint, an early stop).
+    public var notes: [String] = []
 
     public init(history: TrainingHistory, options: TrainingOptions, classes: [String]) {
         self.history = history
@@ -56,6 +58,7 @@ public struct TrainingReport {
         let done = history.epochs.count
         page.paragraph("\(done) of \(options.epochs) epochs, \(history.iterations.last?.globalStep ?? 0) steps; "
                        + "classes: \(classes.dropFirst().joined(separator: ", ")). Built from metrics.jsonl.", className: "sub")
+        for note in notes { page.paragraph(note) }
         page.heading("Loss")
         page.chart(LossCurvePlot.chart(history, width: 900, height: 360).scene())
         page.charts(componentCharts())
