@@ -1,5 +1,6 @@
-// `vision train`'s augmentation flags and --patience: parsed, checked, and turned into
-// TrainingOptions (saved in the run's checkpoint, so --resume replays them).
+// `vision train`'s augmentation flags (also `vision dataset inspect --augment`'s): parsed,
+// checked, and turned into TrainingOptions (saved in the run's checkpoint, so --resume
+// replays them).
 
 import ArgumentParser
 import Foundation
@@ -14,8 +15,6 @@ struct TrainAugmentationOptions: ParsableArguments {
     var channelShuffle: Float?
     @Flag(help: "SSD's random IoU crop (torchvision's RandomIoUCrop; zooms in: default off).")
     var iouCrop = false
-    @Option(help: "Stop when validation AP50 has not improved for N epochs (default: never).")
-    var patience: Int?
 
     static let defaultPhotometric: Float = 0.5
     static let defaultScaleFactors: [Double] = [0.8, 0.9, 1.0, 1.1, 1.2]
@@ -36,7 +35,6 @@ struct TrainAugmentationOptions: ParsableArguments {
         for (flag, p) in [("--photometric", photometric), ("--channel-shuffle", channelShuffle)] {
             if let p, !(0...1).contains(p) { throw ValidationError("\(flag) must be a probability in 0...1 (got \(p))") }
         }
-        if let patience, patience < 1 { throw ValidationError("--patience must be >= 1") }
     }
 
     /// The default scales around a model's shorter side `minSize`.
@@ -44,7 +42,7 @@ struct TrainAugmentationOptions: ParsableArguments {
         defaultScaleFactors.map { Int((Double(minSize) * $0 / 16).rounded()) * 16 }
     }
 
-    /// Sets the augmentations and patience of a new run.
+    /// Sets the augmentations of a new run.
     func apply(to options: inout TrainingOptions, minSize: Int) {
         let sizes = (try? scaleList()) ?? nil
         let chosen = sizes ?? Self.defaultScales(minSize: minSize)
@@ -52,7 +50,6 @@ struct TrainAugmentationOptions: ParsableArguments {
         options.photometricProbability = photometric ?? Self.defaultPhotometric
         options.channelPermutationProbability = channelShuffle ?? 0
         options.iouCrop = iouCrop
-        options.patience = patience
     }
 
     /// The flags that would change a resumed run's augmentations.

@@ -76,6 +76,7 @@ struct TrainCommand: ParsableCommand {
                                valueName: "name"))
     var valSplit: String?
     @OptionGroup var augmentation: TrainAugmentationOptions
+    @Option(help: "Stop when validation AP50 has not improved for N epochs (default: never).") var patience: Int?
 
     static let defaultModel = "fasterrcnn_mobilenet_v2_fpn"
     static let defaultOutput = "runs/train"
@@ -93,6 +94,7 @@ struct TrainCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
         if let saveEvery, saveEvery < 0 { throw ValidationError("--save-every must be >= 0") }
         try augmentation.validate()
+        if let patience, patience < 1 { throw ValidationError("--patience must be >= 1") }
         if overwrite && output == nil { throw ValidationError("--overwrite needs -o DIR (the default run folder is never reused)") }
     }
 
@@ -134,6 +136,7 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed ?? 0
         options.checkpointEverySteps = saveEvery ?? 0
         augmentation.apply(to: &options, minSize: config.minSize)
+        options.patience = patience
         (options.datasetPath, options.datasetImages) = dataSource.recorded
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName

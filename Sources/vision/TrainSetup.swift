@@ -99,7 +99,7 @@ extension TrainCommand {
             note("checkpointing every \(saveEvery) steps (the run had \(options.checkpointEverySteps))")
             options.checkpointEverySteps = saveEvery
         }
-        if let patience = augmentation.patience, patience != options.patience {
+        if let patience, patience != options.patience {
             note("stopping when validation AP50 has not improved for \(patience) epochs (--patience)")
             options.patience = patience
         }

@@ -70,9 +70,10 @@ extension TrainingLoopTests {
         XCTAssertEqual(try straight.run(), .finished)
 
         let run = temporaryRun()
-        XCTAssertEqual(try makeTrainer(records, options: options, run: run).run(stopAfterSteps: 3), .interrupted)
+        XCTAssertEqual(try makeTrainer(records, options: options, run: run).run(stopAfterSteps: 5), .interrupted)
         let loaded = try TrainingCheckpoint.load(from: run.appendingPathComponent(TrainingCheckpoint.fileName))
-        XCTAssertEqual(loaded.progress.globalStep, 2)
+        XCTAssertEqual(loaded.progress.globalStep, 4, "the last checkpoint: step 4 (every 2 steps), mid-epoch 1")
+        XCTAssertEqual(loaded.progress.stepInEpoch, 1)
         XCTAssertEqual(loaded.progress.options.multiScaleSizes, [80, 96, 112], "augmentations are saved with the run")
         XCTAssertEqual(try makeTrainer(records, options: options, run: run, resume: loaded).run(), .finished)
         let a = straight.model.stateDict(), b = try TrainingCheckpoint.load(from: run.appendingPathComponent(TrainingCheckpoint.fileName)).state

@@ -29,6 +29,12 @@ public struct PhotometricDistort: Sendable, Equatable {
         public var brightness: Float?, contrast: Float?, saturation: Float?, hue: Float?
         public var contrastFirst: Bool
         public var channelPermutation: [Int]?
+
+        public init(brightness: Float?, contrast: Float?, saturation: Float?, hue: Float?, contrastFirst: Bool, channelPermutation: [Int]?) {
+            (self.brightness, self.contrast, self.saturation, self.hue) = (brightness, contrast, saturation, hue)
+            self.contrastFirst = contrastFirst
+            self.channelPermutation = channelPermutation
+        }
     }
 
     /// Draws in torchvision's order: brightness, contrast, saturation, hue (each a coin

@@ -58,7 +58,8 @@ public struct RandomIoUCrop: Sendable, Equatable {
         }
     }
 
-    static func iou(_ b: (x1: Float, y1: Float, x2: Float, y2: Float), left: Float, top: Float, right: Float, bottom: Float) -> Float {
+    /// IoU of box `b` and the crop rectangle.
+    public static func iou(_ b: (x1: Float, y1: Float, x2: Float, y2: Float), left: Float, top: Float, right: Float, bottom: Float) -> Float {
         let iw = max(0, min(b.x2, right) - max(b.x1, left)), ih = max(0, min(b.y2, bottom) - max(b.y1, top))
         let inter = iw * ih
         let union = (b.x2 - b.x1) * (b.y2 - b.y1) + (right - left) * (bottom - top) - inter

@@ -49,7 +49,7 @@ public struct SampleAugmentation: Sendable {
 extension TrainingBatch {
     /// The batch of `samples`, each resized by its own transform (multi-scale training);
     /// boxes scaled by each image's (resized / original) ratios in Float32, as `init(samples:transform:)`.
-    init(samples: [TrainingSample], transforms: [DetectionTransform]) {
+    public init(samples: [TrainingSample], transforms: [DetectionTransform]) {
         precondition(samples.count == transforms.count && !transforms.isEmpty, "TrainingBatch: one transform per sample")
         let prepared = zip(samples, transforms).map { $1.prepare($0.image) }
         images = transforms[0].batch(prepared)

@@ -18,6 +18,10 @@ import VisionImaging
 /// global step is not always epoch x steps per epoch + step).
 public struct StepPosition: Sendable, Equatable {
     public var epoch: Int, step: Int, globalStep: Int
+
+    public init(epoch: Int, step: Int, globalStep: Int) {
+        (self.epoch, self.step, self.globalStep) = (epoch, step, globalStep)
+    }
 }
 
 /// One step's inputs.
@@ -90,6 +94,27 @@ public struct StepPreparation: @unchecked Sendable {
             : augmentation.shorterSides.isEmpty ? TrainingBatch(samples: samples, transform: transform)
             : TrainingBatch(samples: samples, transforms: transforms)
         return PreparedStep(position: position, batch: batch, rng: rng, imageCount: chosen.count, undecodable: undecodable)
+    }
+
+    /// Sample `index` of a preview of the augmentations (`vision dataset inspect --augment`):
+    /// `record` flipped and augmented with the draws step `index`'s first image would get,
+    /// resized as the model sees it, back in [0, 1]. Returns the image [3, h, w] and its boxes.
+    public func preview(_ record: DetectionRecord, index: Int) throws -> (image: Tensor, boxes: Boxes, labels: [Int]) {
+        var rng = TrainingRNG(seed: options.seed, stream: 2, index: UInt64(index))
+        var imageSeeds = TrainingRNG(seed: options.seed, stream: 3, index: UInt64(index))
+        var imageRNG = TrainingRNG(seed: imageSeeds.next())
+        let flip = rng.uniform() < options.horizontalFlipProbability
+        let (sample, side) = augmentation.apply(try Self.decode(record), flip: flip, rng: &imageRNG)
+        let batch = TrainingBatch(samples: [sample], transforms: [side.map { transform(shorterSide: $0) } ?? transform])
+        let (h, w) = batch.imageSizes[0]
+        let W = batch.images.shape[3]
+        let image = Tensor(uninitializedShape: [3, h, w])
+        let src = batch.images.storage.pointer, dst = image.storage.pointer
+        for c in 0..<3 {
+            let m = transform.mean[c], s = transform.std[c]
+            for y in 0..<h { for x in 0..<w { dst[(c * h + y) * w + x] = src[(c * batch.images.shape[2] + y) * W + x] * s + m } }
+        }
+        return (image, batch.boxes[0], batch.labels[0])
     }
 
     /// The model's transform with another shorter side (its longer-side cap stays).
