@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The run folder (default: runs/train, or runs/train2, ... when that holds a run).", valueName: "dir")) var output: String?
     @Flag(help: "Start over in an -o folder that holds a run (its checkpoints and metrics are replaced).") var overwrite = false
     @Option(help: ArgumentHelp("Continue the run in this folder where it stopped, with its own settings (--epochs may lengthen it; flags that would change it are refused).", valueName: "dir")) var resume: String?
-    @Option(help: "Seed of the initialisation, data order, flips and sampling (default: 0).") var seed: UInt64?
+    @Option(help: "Seed of the initialisation, data order, augmentations and sampling (default: 0).") var seed: UInt64?
     @Option(help: "Shorter-side resize target (default: the model's).") var minSize: Int?
     @Option(help: "Longer-side cap (default: the model's).") var maxSize: Int?
     @Option(help: "Also checkpoint every N steps (default: 0, only per epoch and on a signal).") var saveEvery: Int?

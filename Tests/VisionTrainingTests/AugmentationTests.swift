@@ -129,6 +129,16 @@ final class AugmentationTests: XCTestCase {
         p = none
         p.contrast = 0  // the mean grayscale everywhere
         for x in apply(p) { XCTAssertEqual(x, (0.2989 + 0.36298) / 2, accuracy: 1e-5) }
+        // torchvision 0.2x: F.adjust_hue(torch.rand(3, 2, 2) after manual_seed(0), -0.04).
+        let random = Tensor(shape: [3, 2, 2], values: [0.49625658988952637, 0.7682217955589294, 0.08847743272781372, 0.13203048706054688,
+                                                      0.30742281675338745, 0.6340786814689636, 0.4900934100151062, 0.8964447379112244,
+                                                      0.455627977848053, 0.6323062777519226, 0.3488934636116028, 0.40171730518341064])
+        p = none
+        p.hue = -0.04
+        let torchvisionHue: [Float] = [0.491565078496933, 0.7682217955589294, 0.08847744762897491, 0.13203050196170807,
+                                       0.30742281675338745, 0.6323062777519226, 0.4900934100151062, 0.8964447379112244,
+                                       0.49625658988952637, 0.6631536483764648, 0.2525055706501007, 0.21825815737247467]
+        for (x, y) in zip(PhotometricDistort.apply(p, to: random).values, torchvisionHue) { XCTAssertEqual(x, y, accuracy: 2e-6) }
         p = none
         p.channelPermutation = [2, 0, 1]
         XCTAssertEqual(apply(p), [0, 0.6, 1, 0.2, 0, 0.4])

@@ -161,6 +161,11 @@ public struct TrainingReport {
             ["trainable backbone layers", "\(o.trainableBackboneLayers)"], ["horizontal flip probability", "\(o.horizontalFlipProbability)"],
             ["seed", "\(o.seed)"],
         ]
+        rows += [["multi-scale shorter sides", o.multiScaleSizes.map { $0.map(String.init).joined(separator: ", ") } ?? "off"],
+                 ["photometric distortion probability", "\(o.photometricProbability ?? 0)"],
+                 ["channel permutation probability", "\(o.channelPermutationProbability ?? 0)"],
+                 ["random IoU crop", o.iouCrop == true ? "on" : "off"]]
+        if let patience = o.patience { rows.append(["patience (epochs)", "\(patience)"]) }
         if o.checkpointEverySteps > 0 { rows.append(["checkpoint every (steps)", "\(o.checkpointEverySteps)"]) }
         return rows
     }
