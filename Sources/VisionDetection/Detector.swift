@@ -42,11 +42,12 @@ public final class Detector: @unchecked Sendable {
     public let format: CheckpointFormat
 
     /// Loads a torchvision checkpoint (.pth zip or legacy, .safetensors) or one of
-    /// vision's own. The architecture comes from the keys (`model` picks where the
+    /// vision's own (a training checkpoint's momentum buffers are left out). The architecture comes from the keys (`model` picks where the
     /// keys allow two), the class count from the classifier's shape.
     public init(checkpoint: URL, model requested: String? = nil, backend: ComputeBackend = CPUBackend(),
                 modelDirectory: URL = ModelDirectory.url) throws {
-        let (state, format) = try loadStateDict(from: checkpoint)
+        let (loaded, format) = try loadStateDict(from: checkpoint)
+        let state = Detector.modelWeights(of: loaded)
         let config = try Detector.modelConfig(of: state, source: checkpoint.path, requested: requested,
                                               modelDirectory: modelDirectory)
         self.model = try DetectionModels.make(config: config, stateDict: state, source: checkpoint.path, backend: backend)

@@ -39,6 +39,7 @@ struct DatasetInspect: ParsableCommand {
             Examples:
               vision dataset inspect Samples/bccd
               vision dataset inspect Samples/bccd --report bccd-dataset-report
+              vision dataset inspect Samples/bccd --augment 8 -d bccd-augmented --iou-crop
             """)
 
     @Argument(help: ArgumentHelp("The dataset folder or annotation file.", valueName: "path"))
@@ -69,8 +70,26 @@ struct DatasetInspect: ParsableCommand {
     @Option(help: "Threads decoding images with --decode (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Write this many training samples augmented as `vision train` would (with the augmentation flags below), boxes drawn, into -d DIR.", valueName: "N"))
+    var augment: Int?
+
+    @Option(name: [.customShort("d"), .customLong("augment-dir")], help: ArgumentHelp("The folder --augment writes into (new, empty, or an earlier preview's).", valueName: "dir"))
+    var augmentDirectory: String?
+
+    @Option(help: "Seed of the --augment draws (as vision train --seed).")
+    var seed: UInt64 = 0
+
+    @OptionGroup var augmentation: TrainAugmentationOptions
+
     func validate() throws {
         guard maxProblems >= 0 else { throw ValidationError("--max-problems must be >= 0") }
+        if let augment {
+            guard augment >= 1 else { throw ValidationError("--augment must be >= 1") }
+            guard augmentDirectory != nil else { throw ValidationError("--augment N needs -d DIR, the folder to write the samples into") }
+        } else if augmentDirectory != nil {
+            throw ValidationError("-d is the folder of --augment N's samples; add --augment N")
+        }
+        try augmentation.validate()
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try DatasetSource(path: path, images: images, annotations: annotations)
         guard ModelConfig.names.contains(model) else {
@@ -88,6 +107,9 @@ struct DatasetInspect: ParsableCommand {
         if decode { dataset = dataset.checkingImageDecoding(threads: kernelThreads(threads)) }
         let text = try dataset.inspectionReport(split: split, maxProblems: maxProblems)
         print(text)
+        if let augment, let augmentDirectory {
+            try writeAugmentedSamples(dataset, count: augment, to: URL(fileURLWithPath: augmentDirectory))
+        }
         if let folder, let config {
             let page = try DatasetReport(dataset: dataset, split: split, model: config, text: text).html()
             try folder.write(Data(page.utf8), to: "report.html")

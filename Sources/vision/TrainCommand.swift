@@ -1,7 +1,8 @@
 // `vision train`: fine-tunes (or trains from scratch) a Faster R-CNN on a detection
 // dataset on the CPU, torchvision's references/detection recipe scaled to small
 // datasets. The run folder holds checkpoint.safetensors (resumable: weights, momentum,
-// progress), model.safetensors (for `vision predict --checkpoint`), metrics.jsonl,
+// progress), model.safetensors (for `vision predict --checkpoint`), best.safetensors
+// (the epoch of best validation AP50), metrics.jsonl,
 // loss_curve.png, report.html and, when the dataset has problems, dataset_problems.txt. SIGINT/SIGTERM finish the current step, save, and exit 130/143.
 
 import ArgumentParser
@@ -28,9 +29,13 @@ struct TrainCommand: ParsableCommand {
 
             Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \
             fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn (v1; fine-tune torchvision's COCO checkpoint).
-            Defaults: mobilenet_v3_large_320_fpn (or the --checkpoint's architecture), batch 2, lr 0.0025 per image, \
+            Defaults: mobilenet_v2_fpn (or the --checkpoint's architecture), batch 2, lr 0.0025 per image, \
             momentum 0.9, weight decay 1e-4, 20 epochs, warm-up over the first epoch (at most a tenth of all steps), \
-            lr x0.1 after ~2/3 and ~0.85 of the epochs (never in the first), horizontal flips.
+            lr x0.1 after ~2/3 and ~0.85 of the epochs (never in the first), horizontal flips, multi-scale \
+            training (shorter side 0.8-1.2x the model's), photometric distortion; decoding and augmentation run \
+            ahead of the steps on background threads. With a validation split, the epoch of best AP50 is kept \
+            as best.safetensors beside model.safetensors (the last); --patience N stops when it has not \
+            improved for N epochs.
             A folder that holds a run is never reused: -o DIR refuses one (--overwrite starts over in it), and \
             without -o the run goes to runs/train, or runs/train2, ... when that holds a run. Images that cannot \
             be decoded are skipped and counted; images that lost objects to dataset problems are left out \
@@ -62,7 +67,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The run folder (default: runs/train, or runs/train2, ... when that holds a run).", valueName: "dir")) var output: String?
     @Flag(help: "Start over in an -o folder that holds a run (its checkpoints and metrics are replaced).") var overwrite = false
     @Option(help: ArgumentHelp("Continue the run in this folder where it stopped, with its own settings (--epochs may lengthen it; flags that would change it are refused).", valueName: "dir")) var resume: String?
-    @Option(help: "Seed of the initialisation, data order, flips and sampling (default: 0).") var seed: UInt64?
+    @Option(help: "Seed of the initialisation, data order, augmentations and sampling (default: 0).") var seed: UInt64?
     @Option(help: "Shorter-side resize target (default: the model's).") var minSize: Int?
     @Option(help: "Longer-side cap (default: the model's).") var maxSize: Int?
     @Option(help: "Also checkpoint every N steps (default: 0, only per epoch and on a signal).") var saveEvery: Int?
@@ -70,8 +75,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Split scored after every epoch (default: val or validation when the dataset has one; 'none' to skip).",
                                valueName: "name"))
     var valSplit: String?
+    @OptionGroup var augmentation: TrainAugmentationOptions
+    @Option(help: "Stop when validation AP50 has not improved for N epochs (default: never).") var patience: Int?
 
-    static let defaultModel = "fasterrcnn_mobilenet_v3_large_320_fpn"
+    static let defaultModel = "fasterrcnn_mobilenet_v2_fpn"
     static let defaultOutput = "runs/train"
 
     func validate() throws {
@@ -86,6 +93,8 @@ struct TrainCommand: ParsableCommand {
         if let trainableLayers, !(0...6).contains(trainableLayers) { throw ValidationError("--trainable-layers must be in 0...6") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
         if let saveEvery, saveEvery < 0 { throw ValidationError("--save-every must be >= 0") }
+        try augmentation.validate()
+        if let patience, patience < 1 { throw ValidationError("--patience must be >= 1") }
         if overwrite && output == nil { throw ValidationError("--overwrite needs -o DIR (the default run folder is never reused)") }
     }
 
@@ -98,7 +107,10 @@ struct TrainCommand: ParsableCommand {
         Standard.error("training \(trainer.model.config.name) on \(trainer.records.count) images, \(trainer.classes.count - 1) classes, \(trainer.iterationsPerEpoch) steps per epoch -> \(trainer.runDirectory.path)")
         switch try trainer.run(signals: signals) {
         case .finished:
-            Standard.error("done: \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.modelFileName).path)")
+            Standard.error("done: \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.modelFileName).path)"
+                + (trainer.progress.bestEpoch.map { " (best epoch \($0): \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.bestFileName).path))" } ?? ""))
+        case .stoppedEarly(let epoch):
+            Standard.error("stopped early after epoch \(epoch) (--patience): best \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.bestFileName).path), last \(trainer.runDirectory.appendingPathComponent(TrainingCheckpoint.modelFileName).path)")
         case .stopped(let signal):
             throw ExitCode(128 + signal)
         case .interrupted:
@@ -123,6 +135,8 @@ struct TrainCommand: ParsableCommand {
         options.trainableBackboneLayers = trainableLayers ?? (state == nil ? layerRange.upperBound : 3)
         options.seed = seed ?? 0
         options.checkpointEverySteps = saveEvery ?? 0
+        augmentation.apply(to: &options, minSize: config.minSize)
+        options.patience = patience
         (options.datasetPath, options.datasetImages) = dataSource.recorded
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName

@@ -31,7 +31,8 @@ extension TrainCommand {
     func startingModel() throws -> (config: ModelConfig, state: StateDict?, source: String) {
         guard let checkpoint else { return (try ModelConfig.load(name: model ?? Self.defaultModel), nil, "initialisation") }
         let resolved = try CheckpointResolver.resolve(checkpoint)
-        let (state, _) = try loadStateDict(from: resolved.url)
+        let (loaded, _) = try loadStateDict(from: resolved.url)
+        let state = Detector.modelWeights(of: loaded)
         let config = try architecture(of: state, source: resolved.url.path, impliedModel: resolved.impliedModel)
         if model == nil {
             Standard.error("architecture: \(config.name) (from \(checkpoint))")
@@ -47,9 +48,10 @@ extension TrainCommand {
             guard (try? ArchitectureInference.architecture(keys: keys, requested: nil, source: source)) != nil else {
                 return try ModelConfig.load(name: requested ?? Self.defaultModel)
             }
-            // Where the keys fit both MobileNetV3 variants, train's default (the 320 one).
-            if requested == nil, (try? ArchitectureInference.architecture(keys: keys, requested: Self.defaultModel, source: source)) != nil {
-                requested = Self.defaultModel
+            // Where the keys fit both MobileNetV3 variants, the 320 one (the lighter).
+            let lighter = "fasterrcnn_mobilenet_v3_large_320_fpn"
+            if requested == nil, (try? ArchitectureInference.architecture(keys: keys, requested: lighter, source: source)) != nil {
+                requested = lighter
             }
         }
         return try Detector.modelConfig(of: state, source: source, requested: requested)
@@ -72,7 +74,7 @@ extension TrainCommand {
         let changing = [("--model", model != nil), ("--checkpoint", checkpoint != nil), ("--batch-size", batchSize != nil),
                         ("--lr", lr != nil), ("--trainable-layers", trainableLayers != nil), ("--seed", seed != nil),
                         ("--min-size", minSize != nil), ("--max-size", maxSize != nil), ("-o", output != nil),
-                        ("--overwrite", overwrite)].filter(\.1).map(\.0)
+                        ("--overwrite", overwrite)].filter(\.1).map(\.0) + augmentation.givenFlags
         guard changing.isEmpty else {
             throw ValidationError("--resume continues \(path) with its own settings; \(changing.joined(separator: ", ")) would "
                 + "change them (start a new run with -o DIR to train with other settings)")
@@ -96,6 +98,10 @@ extension TrainCommand {
         if let saveEvery, saveEvery != options.checkpointEverySteps {
             note("checkpointing every \(saveEvery) steps (the run had \(options.checkpointEverySteps))")
             options.checkpointEverySteps = saveEvery
+        }
+        if let patience, patience != options.patience {
+            note("stopping when validation AP50 has not improved for \(patience) epochs (--patience)")
+            options.patience = patience
         }
         var source = try DatasetSource(recorded: options.datasetPath, images: options.datasetImages)
         if dataset != nil || images != nil {

@@ -127,15 +127,23 @@ final class TrainCLISafetyTests: XCTestCase {
 
     func testArchitectureComesFromTheCheckpointMetadata() throws {
         let data = try makeDataset(images: [.good("a"), .good("b")])
-        let shipped = CLI.repoRoot.appendingPathComponent("Models/default.safetensors")
-        let expected = try XCTUnwrap(try architecture(of: shipped))
-        XCTAssertNotEqual(expected, "fasterrcnn_mobilenet_v3_large_320_fpn", "train's default; the test would prove nothing")
-        let run = scratch.appendingPathComponent("run")
-        let result = try CLI.run(["train", "--dataset", data.path, "--checkpoint", shipped.path, "--epochs", "1",
-                                  "--batch-size", "1", "--threads", "1", "--val-split", "none", "--min-size", "64",
-                                  "--max-size", "96", "-o", run.path], environment: env, scratch: scratch)
-        XCTAssertEqual(result.status, 0, String(result.stderr.prefix(2000)))
-        XCTAssertEqual(try architecture(of: run.appendingPathComponent("model.safetensors")), expected)
+        // A run of the fixture architecture, whose checkpoints record it in their metadata.
+        let first = scratch.appendingPathComponent("first")
+        let started = try CLI.run(["train", "--dataset", data.path, "--checkpoint", CLI.fixtureCheckpoint.path, "--model", CLI.fixtureModelName,
+                                   "--epochs", "1", "--batch-size", "1", "--threads", "1", "--val-split", "none", "-o", first.path],
+                                  environment: env, scratch: scratch)
+        XCTAssertEqual(started.status, 0, String(started.stderr.prefix(2000)))
+        let expected = try XCTUnwrap(try architecture(of: first.appendingPathComponent("model.safetensors")))
+        XCTAssertNotEqual(expected, "fasterrcnn_mobilenet_v2_fpn", "train's default; the test would prove nothing")
+        // Both of its files start a new run of that architecture (the training checkpoint's momentum is left out).
+        for file in ["model.safetensors", "checkpoint.safetensors"] {
+            let run = scratch.appendingPathComponent("run-\(file)")
+            let result = try CLI.run(["train", "--dataset", data.path, "--checkpoint", first.appendingPathComponent(file).path,
+                                      "--epochs", "1", "--batch-size", "1", "--threads", "1", "--val-split", "none", "-o", run.path],
+                                     environment: env, scratch: scratch)
+            XCTAssertEqual(result.status, 0, String(result.stderr.prefix(2000)))
+            XCTAssertEqual(try architecture(of: run.appendingPathComponent("model.safetensors")), expected, file)
+        }
     }
 
     /// The training loader is the inference one: a tensor of the right element count but

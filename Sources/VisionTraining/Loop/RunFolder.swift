@@ -9,7 +9,7 @@ import Glibc
 
 public enum RunFolder {
     /// The files a training run writes into its folder.
-    public static let runFiles = [TrainingCheckpoint.fileName, TrainingCheckpoint.modelFileName, "metrics.jsonl",
+    public static let runFiles = [TrainingCheckpoint.fileName, TrainingCheckpoint.modelFileName, TrainingCheckpoint.bestFileName, "metrics.jsonl",
                                   LossCurvePlot.fileName, TrainingDataReport.fileName, TrainingReport.fileName]
 
     /// The run files already in `directory`, sorted (empty when it holds no run).
@@ -31,7 +31,12 @@ public enum RunFolder {
     /// emptied when the new run starts and its checkpoints at its first save).
     public static func claim(_ directory: URL, overwrite: Bool) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if overwrite { return }
+        if overwrite {
+            // The replaced run's best epoch must not pass for the new run's (which may never write one).
+            let best = directory.appendingPathComponent(TrainingCheckpoint.bestFileName)
+            if FileManager.default.fileExists(atPath: best.path) { try FileManager.default.removeItem(at: best) }
+            return
+        }
         let existing = existingRunFiles(in: directory)
         guard existing.isEmpty else { throw Occupied(directory: directory, files: existing) }
         let metrics = directory.appendingPathComponent("metrics.jsonl").path

@@ -1,11 +1,12 @@
 // The training loop of references/detection/train.py on CPU: per epoch a seeded
-// shuffle, batches of `batchSize` images (flipped with p = 0.5), SGD with momentum and
+// shuffle, batches of `batchSize` images (flipped with p = 0.5, and augmented as the
+// options ask; decoded and augmented ahead of the steps by a BackgroundLoader), SGD with momentum and
 // weight decay, linear warm-up in epoch 0 then MultiStepLR; checkpoints at each epoch's
 // end, every `checkpointEverySteps` steps and on SIGINT/SIGTERM.
 //
-// Determinism: the data order of epoch e comes from TrainingRNG(seed, stream 1, e) and
-// all randomness of global step s (flips, sampler permutations) from TrainingRNG(seed,
-// stream 2, s), so a run resumed from any checkpoint replays exactly the steps an
+// Determinism: the data order of epoch e comes from TrainingRNG(seed, stream 1, e),
+// flips and sampler permutations of global step s from TrainingRNG(seed, stream 2, s),
+// other augmentations from stream 3 (see StepPreparation), so a run resumed from any checkpoint replays exactly the steps an
 // uninterrupted run would have taken.
 
 import Foundation
@@ -21,6 +22,8 @@ public final class Trainer {
         case stopped(signal: Int32)
         /// Stopped by `stopAfterSteps` without saving (a simulated kill).
         case interrupted
+        /// Stopped after this epoch (1-based) by --patience: validation AP50 stopped improving.
+        case stoppedEarly(epoch: Int)
     }
 
     public let model: any TrainableDetectionModel
@@ -32,7 +35,7 @@ public final class Trainer {
     public let runDirectory: URL
     /// Threads of every kernel call, validation included (--threads).
     public let threads: KernelThreads
-    public private(set) var progress: TrainingProgress
+    public internal(set) var progress: TrainingProgress
     public let metrics: MetricsLog
     /// Scored at the end of every epoch when set (the run's validation split).
     public var validation: Validation?
@@ -68,6 +71,8 @@ public final class Trainer {
         if let resume {
             progress = resume.progress
             progress.options = options
+            if progress.runID == nil { progress.runID = UUID().uuidString }
+            progress.stoppedEarly = nil
             for (i, key) in keys.enumerated() { optimizer.setMomentumBuffer(resume.momentum[key], at: i) }
         } else {
             var options = options
@@ -76,6 +81,7 @@ public final class Trainer {
             }
             progress = TrainingProgress(epoch: 0, stepInEpoch: 0, globalStep: 0,
                                         rngState: TrainingRNG(seed: options.seed, stream: 2, index: 0).state, options: options)
+            progress.runID = UUID().uuidString
         }
         metrics = try MetricsLog(directory: runDirectory, keepThroughStep: progress.globalStep)
     }
@@ -83,33 +89,14 @@ public final class Trainer {
     public var options: TrainingOptions { progress.options }
     public var iterationsPerEpoch: Int { (records.count + options.batchSize - 1) / options.batchSize }
 
-    /// The samples of one batch. An image that cannot be decoded is left out of it (a
-    /// truncated file must not end a long run) and counted; the first time each one is
-    /// met it is reported. Every image draws its flip, so the others' flips are the same
-    /// whether or not one is skipped.
-    func samples(_ indices: ArraySlice<Int>, rng: inout TrainingRNG) -> (samples: [TrainingSample], skipped: Int) {
-        var out: [TrainingSample] = [], skipped = 0
-        for index in indices {
-            let flip = rng.uniform() < options.horizontalFlipProbability
-            do {
-                out.append(try sample(records[index], flip: flip))
-            } catch {
-                skipped += 1
-                if reportedUndecodable.insert(records[index].imageURL).inserted {
-                    report("warning: skipping an image that cannot be decoded (left out of every step): \(error)")
-                }
-            }
-        }
-        return (out, skipped)
+    /// What every step reads (data order, decoding, augmentation, batching), a pure function of the step.
+    public var preparation: StepPreparation {
+        StepPreparation(records: records, options: options, config: model.config, transform: model.transform)
     }
 
-    func sample(_ record: DetectionRecord, flip: Bool) throws -> TrainingSample {
-        let t = try ImageDecoder.decode(contentsOf: record.imageURL).toTensor()
-        var boxes = Boxes()
-        for b in record.boxes { boxes.append(x1: Float(b.x1), y1: Float(b.y1), x2: Float(b.x2), y2: Float(b.y2)) }
-        let s = TrainingSample(image: t.reshaped(Array(t.shape.dropFirst())), boxes: boxes, labels: record.labels)
-        return flip ? s.flippedHorizontally() : s
-    }
+    /// Threads of the background loader: a quarter of the run's --threads budget, at least 1 and at most the
+    /// batch size (decoding and augmenting one image takes a fraction of a step's time).
+    public var loaderWorkers: Int { max(1, min(options.batchSize, threads.count / 4)) }
 
     public func save() throws {
         try TrainingCheckpoint.save(model: model, optimizer: optimizer, keys: keys, classes: classes,
@@ -134,23 +121,32 @@ public final class Trainer {
         let runStart = Date()
         let firstStep = progress.globalStep
         var stepsThisRun = 0
+        // Decoding and augmentation run ahead of the steps (at most two batches per worker).
+        let preparation = self.preparation
+        let positions = preparation.positions(epoch: progress.epoch, step: progress.stepInEpoch,
+                                              globalStep: progress.globalStep, epochs: o.epochs)
+        let loader = BackgroundLoader(preparation: preparation, positions: positions,
+                                      workers: loaderWorkers, capacity: 2 * loaderWorkers)
+        defer { loader.cancel() }
         while progress.epoch < o.epochs {
             let epoch = progress.epoch
-            var order = TrainingRNG(seed: o.seed, stream: 1, index: UInt64(epoch))
-            let permutation = order.permutation(records.count)
             let epochStart = Date()
             let wholeEpochHere = progress.stepInEpoch == 0
             var stepsTaken = 0
             while progress.stepInEpoch < iterations {
                 let step = progress.stepInEpoch
                 let stepStart = Date()
-                var rng = TrainingRNG(seed: o.seed, stream: 2, index: UInt64(progress.globalStep))
-                let chosen = permutation[(step * o.batchSize)..<min(records.count, (step + 1) * o.batchSize)]
-                let (samples, skipped) = self.samples(chosen, rng: &rng)
+                let prepared = loader.next()
+                precondition(prepared.position == StepPosition(epoch: epoch, step: step, globalStep: progress.globalStep),
+                             "Trainer: the loader is out of step")
+                var rng = prepared.rng
+                let skipped = prepared.undecodable.count
+                for (url, reason) in prepared.undecodable where reportedUndecodable.insert(url).inserted {
+                    report("warning: skipping an image that cannot be decoded (left out of every step): \(reason)")
+                }
                 optimizer.learningRate = schedule.learningRate(epoch: epoch, iteration: step)
                 var losses: TrainingLosses?
-                if !samples.isEmpty {
-                    let batch = TrainingBatch(samples: samples, transform: model.transform)
+                if let batch = prepared.batch {
                     model.zeroGrad()
                     let result = model.forwardBackward(batch, permutations: &rng, threads: threads)
                     guard result.total.isFinite else {
@@ -167,7 +163,7 @@ public final class Trainer {
 
                 if let losses {
                     let seconds = Date().timeIntervalSince(stepStart)
-                    let perSecond = Double(samples.count) / max(seconds, 1e-9)
+                    let perSecond = Double(prepared.imageCount - skipped) / max(seconds, 1e-9)
                     let average = Date().timeIntervalSince(runStart) / Double(progress.globalStep - firstStep)
                     let eta = average * Double(totalSteps - progress.globalStep)
                     metrics.log(IterationMetrics(epoch: epoch, step: step, globalStep: progress.globalStep,
@@ -204,10 +200,12 @@ public final class Trainer {
                     }
                     metrics.log(EpochMetrics(epoch: epoch, globalStep: progress.globalStep, meanLoss: metrics.meanLoss(epoch: epoch),
                                              seconds: seconds, validation: scores, skippedImages: metrics.skippedImages(epoch: epoch)))
+                    let stopEarly = try keepBest(scores, epoch: epoch)
                     // Saved after the epoch's line is written: a kill during validation resumes
                     // from the previous checkpoint and replays the step, rewriting the line.
                     try save()
                     writeReport(epochSeconds: seconds)
+                    if stopEarly && progress.epoch < o.epochs { return .stoppedEarly(epoch: epoch + 1) }
                 } else if o.checkpointEverySteps > 0, progress.globalStep % o.checkpointEverySteps == 0 {
                     try save()
                 }
@@ -237,6 +235,14 @@ public final class Trainer {
         if let validationGrid {
             page.validationImages = validationGrid.thumbnails
             page.validationThreshold = validationGrid.scoreThreshold
+        }
+        if let best = progress.bestEpoch, let ap50 = progress.bestAP50 {
+            page.notes.append(String(format: "%@: epoch %d (validation AP50 %.4f); %@: the last epoch.", TrainingCheckpoint.bestFileName,
+                                     best, ap50, TrainingCheckpoint.modelFileName))
+        }
+        if progress.stoppedEarly == true, let patience = options.patience {
+            page.notes.append("Stopped early after epoch \(progress.epoch) of \(options.epochs): validation AP50 had not improved "
+                              + "for \(patience) epochs (--patience \(patience)).")
         }
         page.datasetProblems = try? String(contentsOf: runDirectory.appendingPathComponent(TrainingDataReport.fileName), encoding: .utf8)
         do {

@@ -19,20 +19,30 @@ public enum TrainingCheckpoint {
     /// Writes both files into `directory`.
     public static func save(model: any TrainableDetectionModel, optimizer: SGD, keys: [String], classes: [String],
                             progress: TrainingProgress, to directory: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var metadata = [
-            Detector.configMetadataKey: String(decoding: try encoder.encode(model.config), as: UTF8.self),
-            Detector.classesMetadataKey: String(decoding: try encoder.encode(classes), as: UTF8.self),
-        ]
-        var weights = model.stateDict()
-        weights.metadata = metadata
+        var (weights, metadata) = try modelState(model, classes: classes)
         try atomicWrite(weights, metadata: metadata, to: directory.appendingPathComponent(modelFileName))
-        metadata[progressMetadataKey] = String(decoding: try encoder.encode(progress), as: UTF8.self)
+        metadata[progressMetadataKey] = String(decoding: try sortedKeysEncoder.encode(progress), as: UTF8.self)
         for (i, key) in keys.enumerated() {
             if let buffer = optimizer.momentumBuffers[i] { weights["\(momentumPrefix)\(key)\(momentumSuffix)"] = buffer.copy() }
         }
         try atomicWrite(weights, metadata: metadata, to: directory.appendingPathComponent(fileName))
+    }
+
+    static var sortedKeysEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    /// The model's weights with what `vision predict` needs (vision.config, vision.classes).
+    static func modelState(_ model: any TrainableDetectionModel, classes: [String]) throws -> (StateDict, [String: String]) {
+        let metadata = [
+            Detector.configMetadataKey: String(decoding: try sortedKeysEncoder.encode(model.config), as: UTF8.self),
+            Detector.classesMetadataKey: String(decoding: try sortedKeysEncoder.encode(classes), as: UTF8.self),
+        ]
+        var weights = model.stateDict()
+        weights.metadata = metadata
+        return (weights, metadata)
     }
 
     static func atomicWrite(_ state: StateDict, metadata: [String: String], to url: URL) throws {

@@ -44,10 +44,10 @@ public struct TrainingHistory: Sendable {
 
     private struct Kind: Decodable { var kind: String }
 
-    /// The epoch (0-based) of highest validation AP, first on ties; nil without validation.
+    /// The epoch (0-based) of highest validation AP50, first on ties (the one best.safetensors keeps); nil without validation.
     public var bestEpoch: EpochMetrics? {
-        epochs.filter { ($0.validation?.AP ?? -1) >= 0 }.max { a, b in
-            a.validation!.AP != b.validation!.AP ? a.validation!.AP < b.validation!.AP : a.epoch > b.epoch
+        epochs.filter { ($0.validation?.AP50 ?? -1) >= 0 }.max { a, b in
+            a.validation!.AP50 != b.validation!.AP50 ? a.validation!.AP50 < b.validation!.AP50 : a.epoch > b.epoch
         }
     }
 

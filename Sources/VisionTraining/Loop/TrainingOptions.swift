@@ -22,6 +22,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var trainableBackboneLayers: Int = 3
     public var seed: UInt64 = 0
     public var horizontalFlipProbability: Float = 0.5
+    /// Multi-scale training: each image's shorter side drawn from these (nil: the model's minSize).
+    /// This and the other augmentations are optional so that checkpoints written before them still load (nil: off).
+    public var multiScaleSizes: [Int]?
+    /// RandomPhotometricDistort's p (brightness, contrast, saturation, hue each with this probability).
+    public var photometricProbability: Float?
+    /// Probability of permuting the colour channels (torchvision's photometric p; separate here).
+    public var channelPermutationProbability: Float?
+    /// SSD's RandomIoUCrop on every image.
+    public var iouCrop: Bool?
+    /// Stop when validation AP50 has not improved for this many epochs (nil: never).
+    public var patience: Int?
     /// Also checkpoint every this many steps (0: only at the end of each epoch and on a signal).
     public var checkpointEverySteps: Int = 0
     /// The dataset trained on (so `--resume` needs no --dataset).
@@ -82,6 +93,13 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     /// State of the generator the next step starts from (TrainingRNG(seed, stream 2, globalStep)).
     public var rngState: UInt64
     public var options: TrainingOptions
+    /// The best validation AP50 so far and its epoch (1-based): best.safetensors holds that epoch's weights.
+    public var bestAP50: Double?
+    public var bestEpoch: Int?
+    /// Written into best.safetensors, so that the run replaces only a file it wrote itself.
+    public var runID: String?
+    /// Set when --patience stopped the run (cleared when it is resumed).
+    public var stoppedEarly: Bool?
 
     public init(epoch: Int, stepInEpoch: Int, globalStep: Int, rngState: UInt64, options: TrainingOptions) {
         self.epoch = epoch

@@ -21,6 +21,8 @@ public struct TrainingReport {
     public var validationThreshold: Double?
     /// `<run folder>/dataset_problems.txt`, when the dataset had problems.
     public var datasetProblems: String?
+    /// Lines about the run shown under the summary (the best checkpoint, an early stop).
+    public var notes: [String] = []
 
     public init(history: TrainingHistory, options: TrainingOptions, classes: [String]) {
         self.history = history
@@ -56,6 +58,7 @@ public struct TrainingReport {
         let done = history.epochs.count
         page.paragraph("\(done) of \(options.epochs) epochs, \(history.iterations.last?.globalStep ?? 0) steps; "
                        + "classes: \(classes.dropFirst().joined(separator: ", ")). Built from metrics.jsonl.", className: "sub")
+        for note in notes { page.paragraph(note) }
         page.heading("Loss")
         page.chart(LossCurvePlot.chart(history, width: 900, height: 360).scene())
         page.charts(componentCharts())
@@ -158,6 +161,11 @@ public struct TrainingReport {
             ["trainable backbone layers", "\(o.trainableBackboneLayers)"], ["horizontal flip probability", "\(o.horizontalFlipProbability)"],
             ["seed", "\(o.seed)"],
         ]
+        rows += [["multi-scale shorter sides", o.multiScaleSizes.map { $0.map(String.init).joined(separator: ", ") } ?? "off"],
+                 ["photometric distortion probability", "\(o.photometricProbability ?? 0)"],
+                 ["channel permutation probability", "\(o.channelPermutationProbability ?? 0)"],
+                 ["random IoU crop", o.iouCrop == true ? "on" : "off"]]
+        if let patience = o.patience { rows.append(["patience (epochs)", "\(patience)"]) }
         if o.checkpointEverySteps > 0 { rows.append(["checkpoint every (steps)", "\(o.checkpointEverySteps)"]) }
         return rows
     }
