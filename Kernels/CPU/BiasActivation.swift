@@ -37,19 +37,6 @@ public func applyBiasActivation(
     }
 }
 
-/// Same as `applyBiasActivation`, split over rows across threads when the block is large.
-public func applyBiasActivationParallel(
-    _ out: UnsafeMutablePointer<Float>, rows: Int, rowStride: Int, count: Int,
-    bias: UnsafePointer<Float>?, biasOffset: Int = 0, activation: KernelActivation,
-    threads: KernelThreads
-) {
-    if activation == .identity && bias == nil { return }
-    threads.parallelRanges(rows, costPerItem: count) { range in
-        applyBiasActivation(out, rows: range, rowStride: rowStride, count: count,
-                            bias: bias, biasOffset: biasOffset, activation: activation)
-    }
-}
-
 /// out[r * rowStride + c] = act(out[...] + bias[biasOffset + r] + residual[r * residualStride + c])
 /// for r < rows, c < count (residual nil: no add), rows split across threads when the block
 /// is large. The C kernel of `instructionSet`; same operation order as applyBiasActivation

@@ -28,7 +28,9 @@ struct TrainCommand: ParsableCommand {
                   --checkpoint fasterrcnn_mobilenet_v3_large_320_fpn
 
             Trainable models: fasterrcnn_mobilenet_v3_large_320_fpn, fasterrcnn_mobilenet_v3_large_fpn, \
-            fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn (v1; fine-tune torchvision's COCO checkpoint).
+            fasterrcnn_mobilenet_v2_fpn, fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2 (fine-tune torchvision's \
+            COCO checkpoints). Batch norm is frozen in a body that starts from pretrained weights and live \
+            (batch statistics, running statistics saved) from scratch and everywhere in resnet50_fpn_v2.
             Defaults: mobilenet_v2_fpn (or the --checkpoint's architecture), batch 2, lr 0.0025 per image, \
             momentum 0.9, weight decay 1e-4, 20 epochs, warm-up over the first epoch (at most a tenth of all steps), \
             lr x0.1 after ~2/3 and ~0.85 of the epochs (never in the first), horizontal flips, multi-scale \

@@ -37,7 +37,7 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ARCHS = ["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+ARCHS = ["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_resnet50_fpn"]
 BATCH = 2
 
 
@@ -85,7 +85,8 @@ def run_vision(args, arch, threads, dataset, scratch):
     run = os.path.join(scratch, f"run-{arch}-t{threads}")
     cmd = [args.vision, "train", "--dataset", dataset, "--model", arch, "--batch-size", str(BATCH),
            "--epochs", str(1 + args.steps), "--threads", str(threads), "--val-split", "none", "--seed", "0",
-           "-o", run]
+           # The torch side trains at one fixed size, unaugmented: so does vision here.
+           "--scales", "none", "--photometric", "0", "-o", run]
     checkpoint = checkpoint_for(arch, args.cache)
     if checkpoint:
         cmd += ["--checkpoint", checkpoint]
@@ -124,6 +125,16 @@ def build_torch_model(arch, num_classes, trainable_layers, pth):
     from torchvision.models.mobilenetv3 import mobilenet_v3_large
     from torchvision.ops import misc as misc_nn_ops
 
+    if arch == "fasterrcnn_resnet50_fpn":
+        # torchvision's fasterrcnn_resnet50_fpn with is_trained = True (FrozenBatchNorm2d body).
+        from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+        from torchvision.models.resnet import resnet50
+        body = resnet50(weights=None, norm_layer=misc_nn_ops.FrozenBatchNorm2d)
+        model = FasterRCNN(_resnet_fpn_extractor(body, min(trainable_layers, 5)), 91)
+        if pth:
+            model.load_state_dict(torch.load(pth, map_location="cpu", weights_only=True))
+        model.roi_heads.box_predictor = FastRCNNPredictor(1024, num_classes)
+        return model
     # torchvision's _fasterrcnn_mobilenet_v3_large_fpn with is_trained = True.
     kwargs = {"rpn_score_thresh": 0.05}
     if arch == "fasterrcnn_mobilenet_v3_large_320_fpn":
