@@ -142,8 +142,10 @@ struct TrainCommand: ParsableCommand {
         (options.datasetPath, options.datasetImages) = dataSource.recorded
         options.trainingSplit = data.splitName
         options.validationSplit = data.validationSplitName
+        // A new run: a --checkpoint is a pretrained start, its body's batch norms frozen as torchvision's.
         let net = try TrainableDetectionModels.make(config: config, stateDict: state, source: source,
-                                                    trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed)
+                                                    trainableBackboneLayers: options.trainableBackboneLayers, seed: options.seed,
+                                                    continuesLiveBatchNorm: false)
         if state != nil, !net.parameters.initialized.isEmpty {
             let keys = net.parameters.initialized
             let list = keys.count > 8 ? keys.prefix(8).joined(separator: ", ") + ", ... (\(keys.count) in all)" : keys.joined(separator: ", ")

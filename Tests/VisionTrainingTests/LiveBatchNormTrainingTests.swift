@@ -99,4 +99,24 @@ final class LiveBatchNormTrainingTests: XCTestCase {
         XCTAssertEqual(after["backbone.body.bn1.running_mean"]?.values, state["backbone.body.bn1.running_mean"]?.values,
                        "frozen statistics do not move")
     }
+
+    /// A new run from a state dict saved by live batch norms (num_batches_tracked present, e.g. a
+    /// torchvision model built without pretrained weights) is a pretrained start: frozen body, as
+    /// torchvision freezes it; continuing the run (resume) keeps them live.
+    func testNewRunFromLiveStateDictFreezesTheBodyResumeKeepsItLive() throws {
+        let (config, _) = try fixtureModel(named: "fasterrcnn_resnet50_fpn")
+        let scratch = try TrainableFasterRCNN(config: config, stateDict: nil, trainableBackboneLayers: 5)
+        let saved = scratch.stateDict()
+        XCTAssertTrue(saved.keys.contains { $0.hasSuffix("num_batches_tracked") })
+        let resumed = try TrainableFasterRCNN(config: scratch.config, stateDict: saved, trainableBackboneLayers: 5)
+        XCTAssertTrue(resumed.trainableParameters.contains { $0.key == "backbone.body.bn1.weight" }, "resume keeps live batch norm")
+        let started = try TrainableFasterRCNN(config: scratch.config, stateDict: saved, trainableBackboneLayers: 5,
+                                              continuesLiveBatchNorm: false)
+        XCTAssertFalse(started.trainableParameters.contains { $0.key.contains(".bn") }, "a new run freezes the body's batch norms")
+        let batch = TrainingBatch(samples: syntheticTrainingSamples(), transform: started.transform)
+        var rng = TrainingRNG(seed: 1)
+        _ = started.forwardBackward(batch, permutations: &rng, threads: .allCores)
+        XCTAssertEqual(started.stateDict()["backbone.body.bn1.running_mean"]?.values, saved["backbone.body.bn1.running_mean"]?.values,
+                       "frozen statistics do not move")
+    }
 }

@@ -32,12 +32,14 @@ public enum TrainableDetectionModels {
     }
 
     /// The trainable model `config` describes, started from `stateDict` (nil: from scratch;
-    /// see TrainableFasterRCNN.init for what may be missing from it).
+    /// see TrainableFasterRCNN.init for what may be missing from it, and for
+    /// `continuesLiveBatchNorm`: true to resume a run, false for a new run from pretrained weights).
     public static func make(config: ModelConfig, stateDict: StateDict?, source: String, trainableBackboneLayers: Int,
-                            seed: UInt64 = 0) throws -> any TrainableDetectionModel {
+                            seed: UInt64 = 0, continuesLiveBatchNorm: Bool = true) throws -> any TrainableDetectionModel {
         // Every architecture in Models/ is a Faster R-CNN so far.
         try TrainableFasterRCNN(config: config, stateDict: stateDict, source: source,
-                                trainableBackboneLayers: trainableBackboneLayers, seed: seed)
+                                trainableBackboneLayers: trainableBackboneLayers, seed: seed,
+                                continuesLiveBatchNorm: continuesLiveBatchNorm)
     }
 
     /// An inference model with the current weights of `model` (validation runs it).

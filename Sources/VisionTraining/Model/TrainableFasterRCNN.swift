@@ -62,8 +62,11 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
     /// - seed: drives the initialisation of whatever the state dict does not provide.
     ///   From scratch, every batch norm is a live BatchNorm2d; an eps of 0 (the COCO v1 weights'
     ///   overwrite_eps) becomes torch's default 1e-5 in `self.config`, which the saved model carries.
+    /// - continuesLiveBatchNorm: true when `stateDict` continues a run (resume): its live batch norms
+    ///   (those with `num_batches_tracked`) stay live. False for a new run started from `stateDict`:
+    ///   a pretrained start, whose body's batch norms torchvision freezes (v2 excepted).
     public init(config given: ModelConfig, stateDict: StateDict?, source: String = "initialisation",
-                trainableBackboneLayers: Int, seed: UInt64 = 0) throws {
+                trainableBackboneLayers: Int, seed: UInt64 = 0, continuesLiveBatchNorm: Bool = true) throws {
         var config = given
         // torchvision applies overwrite_eps(model, 0.0) only to pretrained COCO weights; a new
         // BatchNorm2d has eps 1e-5 (and eps 0 would divide by zero on a constant channel).
@@ -81,7 +84,8 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
         let backboneKind = config.backbone
         let e = TrainingExecutor(parameters: p, trains: {
             TrainableBackboneLayers.trains($0, backbone: backboneKind, trainableLayers: trainableBackboneLayers)
-        }, liveBatchNorm: Self.liveBatchNorm(config: config, start: backboneOnly ?? stateDict))
+        }, liveBatchNorm: Self.liveBatchNorm(config: config, start: backboneOnly ?? stateDict,
+                                             continuing: continuesLiveBatchNorm))
         // The layers register their parameters as they are made; every check is done before
         // `self` holds any of them (a throw from a partly initialised class instance is avoided).
         let backbone = BackboneWithFPN(e, config: config)
@@ -119,12 +123,14 @@ public final class TrainableFasterRCNN: TrainableDetectionModel {
     /// by prefix; the others are FrozenBatchNorm2d. torchvision's builders: v2 uses BatchNorm2d
     /// everywhere (body, FPN, box head; its body is resnet50's default norm even with pretrained
     /// weights); v1 and the MobileNets freeze the body's batch norms when weights are pretrained
-    /// and use BatchNorm2d otherwise. Here "pretrained" is a starting state dict whose batch norm
-    /// has no `num_batches_tracked` (FrozenBatchNorm2d has none; a live one saves it), so a
-    /// from-scratch run keeps its live batch norms when it is resumed.
-    static func liveBatchNorm(config: ModelConfig, start: StateDict?) -> (String) -> Bool {
+    /// and use BatchNorm2d otherwise. A new run from a state dict is a pretrained start (frozen,
+    /// whatever the file saved); a continued run (`continuing`) keeps live the batch norms its
+    /// state dict counts (`num_batches_tracked`: FrozenBatchNorm2d has none, a live one saves it),
+    /// so a from-scratch run keeps its live batch norms when it is resumed.
+    static func liveBatchNorm(config: ModelConfig, start: StateDict?, continuing: Bool) -> (String) -> Bool {
         if config.variant == .v2 { return { _ in true } }
         guard let start else { return { _ in true } }
+        guard continuing else { return { _ in false } }
         // The prefixes only: the executor keeps this predicate, and it must not keep the checkpoint alive.
         let suffix = ".num_batches_tracked"
         let counted = Set(start.keys.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) })
