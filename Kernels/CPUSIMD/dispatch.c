@@ -74,3 +74,22 @@ void vk_bias_residual_activation(int isa, float *out, long rows, long out_stride
 #endif
     vk_bias_residual_activation_generic(out, rows, out_stride, count, bias, residual, residual_stride, activation);
 }
+
+void vk_depthwise_conv2d_backward(int isa, const float *input, const float *weight, const float *grad_output,
+                                  float *grad_input, float *grad_weight, const vk_conv_geometry *g,
+                                  const long *tap_lo, const long *tap_hi, long ic_begin, long ic_end) {
+#if defined(__x86_64__)
+    if (isa == VK_ISA_AVX512 && vk_isa_supported(isa)) {
+        vk_depthwise_conv2d_backward_avx512(input, weight, grad_output, grad_input, grad_weight, g, tap_lo, tap_hi,
+                                            ic_begin, ic_end);
+        return;
+    }
+    if (isa == VK_ISA_AVX2 && vk_isa_supported(isa)) {
+        vk_depthwise_conv2d_backward_avx2(input, weight, grad_output, grad_input, grad_weight, g, tap_lo, tap_hi,
+                                          ic_begin, ic_end);
+        return;
+    }
+#endif
+    vk_depthwise_conv2d_backward_generic(input, weight, grad_output, grad_input, grad_weight, g, tap_lo, tap_hi,
+                                         ic_begin, ic_end);
+}

@@ -13,7 +13,10 @@
     int vk_depthwise_conv2d_##SUFFIX(const float *input, const float *weight, const float *bias, float *output, \
                                      const vk_conv_geometry *geometry, int activation, long plane_begin, long plane_end); \
     void vk_bias_residual_activation_##SUFFIX(float *out, long rows, long out_stride, long count, const float *bias, \
-                                              const float *residual, long residual_stride, int activation);
+                                              const float *residual, long residual_stride, int activation); \
+    void vk_depthwise_conv2d_backward_##SUFFIX(const float *input, const float *weight, const float *grad_output, \
+                                               float *grad_input, float *grad_weight, const vk_conv_geometry *geometry, \
+                                               const long *tap_lo, const long *tap_hi, long ic_begin, long ic_end);
 
 VK_DECLARE_KERNELS(generic)
 #if defined(__x86_64__)

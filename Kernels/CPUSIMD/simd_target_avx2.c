@@ -9,6 +9,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "simd_vector.h"
 #include "depthwise_body.h"
+#include "depthwise_backward_body.h"
 #include "epilogue_body.h"
 #pragma clang attribute pop
 

@@ -6,4 +6,5 @@
 
 #include "simd_vector.h"
 #include "depthwise_body.h"
+#include "depthwise_backward_body.h"
 #include "epilogue_body.h"

@@ -24,7 +24,8 @@ extension CPUBackend: GradientBackend {
         let db = biasGradient ? zeroTensor([g.outChannels]) : nil
         VisionKernels.conv2dBackward(input: input.storage.pointer, weight: weight.storage.pointer,
                                      gradOutput: gradOutput.storage.pointer, gradInput: dx?.storage.pointer,
-                                     gradWeight: dw?.storage.pointer, gradBias: db?.storage.pointer, geometry: g, threads: threads)
+                                     gradWeight: dw?.storage.pointer, gradBias: db?.storage.pointer, geometry: g, threads: threads,
+                                     instructionSet: instructionSet)
         return (dx, dw, db)
     }
 

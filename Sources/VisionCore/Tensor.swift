@@ -3,6 +3,8 @@
 // Images and feature maps are NCHW. Tensors are values: operations return new
 // tensors and never write into their inputs, so sharing storage is safe.
 
+import VisionKernels
+
 /// A buffer in which a device backend keeps a tensor (GPU memory); opaque to
 /// everything but the backend that made it.
 public protocol DeviceBuffer: AnyObject, Sendable {
@@ -18,12 +20,22 @@ public final class TensorStorage: @unchecked Sendable {
     private let host: UnsafeMutablePointer<Float>?
     /// The device buffer of a tensor that lives on a device, nil in host memory.
     public let device: (any DeviceBuffer)?
+    /// The size of the LargeBlockCache block holding `host`, 0 for a malloc'd one.
+    private let cachedBlockBytes: Int
 
     /// Uninitialised host storage of `count` floats (contents undefined).
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative tensor size \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let raw: UnsafeMutableRawPointer
+        if let block = LargeBlockCache.shared.take(bytes: bytes) {
+            raw = block.pointer
+            cachedBlockBytes = block.bytes
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            cachedBlockBytes = 0
+        }
         host = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         device = nil
     }
@@ -34,6 +46,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.count = count
         host = nil
         device = buffer
+        cachedBlockBytes = 0
     }
 
     /// The host elements. A tensor on a device has none: model code reads device
@@ -43,7 +56,14 @@ public final class TensorStorage: @unchecked Sendable {
         fatalError("a tensor of \(count) floats lives on \(device?.deviceName ?? "a device"); read it back at a ReadBackPoint first")
     }
 
-    deinit { host.map { UnsafeMutableRawPointer($0).deallocate() } }
+    deinit {
+        guard let host else { return }
+        if cachedBlockBytes > 0 {
+            LargeBlockCache.shared.release(UnsafeMutableRawPointer(host), bytes: cachedBlockBytes)
+        } else {
+            UnsafeMutableRawPointer(host).deallocate()
+        }
+    }
 }
 
 public struct Tensor: @unchecked Sendable {

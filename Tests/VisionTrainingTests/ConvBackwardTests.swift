@@ -89,6 +89,39 @@ final class ConvBackwardTests: XCTestCase {
         }
     }
 
+    /// The depthwise backward's vector loops (16-float registers, four partial sums, stride 2
+    /// through even-lane shuffles) only run on rows wider than 2-4 registers: wide, odd
+    /// shapes here, every instruction set this CPU has against the reference.
+    func testDepthwiseEveryInstructionSetOnWideRows() {
+        var rng = TestRandom(14)
+        let wide: [(ConvGeometry, String)] = [
+            (ConvGeometry(batch: 2, inChannels: 3, inH: 5, inW: 131, outChannels: 3, kernelH: 3, kernelW: 3,
+                          padH: 1, padW: 1, groups: 3), "3x3 width 131"),
+            (ConvGeometry(batch: 1, inChannels: 5, inH: 7, inW: 133, outChannels: 5, kernelH: 3, kernelW: 3,
+                          strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 5), "3x3 stride 2 width 133"),
+            (ConvGeometry(batch: 1, inChannels: 2, inH: 9, inW: 70, outChannels: 4, kernelH: 5, kernelW: 5,
+                          padH: 4, padW: 4, dilationH: 2, dilationW: 2, groups: 2), "5x5 dilation 2 multiplier 2 width 70"),
+            (ConvGeometry(batch: 2, inChannels: 3, inH: 6, inW: 97, outChannels: 3, kernelH: 3, kernelW: 5,
+                          strideH: 1, strideW: 2, padH: 0, padW: 2, groups: 3), "3x5 stride (1,2) width 97"),
+            (ConvGeometry(batch: 1, inChannels: 2, inH: 4, inW: 67, outChannels: 2, kernelH: 3, kernelW: 3,
+                          strideH: 3, strideW: 3, padH: 1, padW: 1, groups: 2), "3x3 stride 3 width 67"),
+        ]
+        for (g, name) in wide {
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount), r = rng.array(g.outputCount)
+            let slow = gradients(x, w, r, g, reference: true)
+            for isa in InstructionSet.allCases where isa.isSupported {
+                var dx = [Float](repeating: 0, count: g.inputCount)
+                var dw = [Float](repeating: 0, count: g.weightCount)
+                var db = [Float](repeating: 0, count: g.outChannels)
+                conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db,
+                               geometry: g, threads: .allCores, instructionSet: isa)
+                assertClose(dx, slow.dx.map(Double.init), tolerance: 1e-5, "\(name) \(isa) dX")
+                assertClose(dw, slow.dw.map(Double.init), tolerance: 1e-5, "\(name) \(isa) dW")
+                assertClose(db, slow.db.map(Double.init), tolerance: 1e-5, "\(name) \(isa) dB")
+            }
+        }
+    }
+
     /// Gradients accumulate: a second backward into the same buffers doubles them.
     func testAccumulates() {
         var rng = TestRandom(13)

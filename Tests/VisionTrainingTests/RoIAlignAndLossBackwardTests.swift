@@ -39,6 +39,35 @@ final class RoIAlignAndLossBackwardTests: XCTestCase {
         }
     }
 
+    /// The fast form adds runs of channels at a time (channels-last): 37 channels split
+    /// over 1, 2 and 3 threads, 7x7 bins, many overlapping RoIs, fixed and adaptive
+    /// sampling, against the reference.
+    func testFastMatchesReferenceOnManyChannels() {
+        var rng = TestRandom(33)
+        let (n, c, h, w, s) = (2, 37, 13, 19, 7)
+        var boxes: [Float] = []
+        var batchIndices: [Int] = []
+        for i in 0..<24 {
+            let x1 = rng.uniform(-4, 56), y1 = rng.uniform(-4, 36)
+            boxes += [x1, y1, x1 + rng.uniform(2, 42), y1 + rng.uniform(2, 32)]
+            batchIndices.append(i % 2)
+        }
+        for (ratio, scale) in [(2, Float(0.25)), (0, Float(0.5))] {
+            let g = RoIAlignGeometry(batch: n, channels: c, height: h, width: w, pooledHeight: s, pooledWidth: s,
+                                     spatialScale: scale, samplingRatio: ratio)
+            let k = boxes.count / 4
+            let r = rng.array(k * c * s * s)
+            var slow = [Float](repeating: 0, count: n * c * h * w)
+            roiAlignBackwardReference(gradOutput: r, gradInput: &slow, boxes: boxes, batchIndices: batchIndices, roiCount: k, geometry: g)
+            for threads in [1, 2, 3] {
+                var fast = [Float](repeating: 0, count: n * c * h * w)
+                roiAlignBackward(gradOutput: r, gradInput: &fast, boxes: boxes, batchIndices: batchIndices, roiCount: k,
+                                 geometry: g, threads: KernelThreads(threads))
+                assertClose(fast, slow, tolerance: 1e-5, "roiAlign \(c) channels ratio \(ratio), \(threads) threads")
+            }
+        }
+    }
+
     /// With `levels`, only the RoIs of the given level scatter.
     func testLevelSelection() {
         var rng = TestRandom(32)

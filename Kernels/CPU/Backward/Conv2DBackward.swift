@@ -19,12 +19,13 @@ public func conv2dBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
     gradBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry,
-    threads: KernelThreads
+    threads: KernelThreads, instructionSet: InstructionSet = .detected
 ) {
     if g.batch == 0 { return }
     if g.isDepthwise {
         conv2dDepthwiseBackward(input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                gradWeight: gradWeight, gradBias: gradBias, geometry: g, threads: threads)
+                                gradWeight: gradWeight, gradBias: gradBias, geometry: g, threads: threads,
+                                instructionSet: instructionSet)
         return
     }
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW

@@ -91,29 +91,58 @@ func bilinearTaps(y yy: Float, x xx: Float, height: Int, width: Int)
             hy * hx, hy * lx, ly * hx, ly * lx)
 }
 
-/// Fast form: per RoI the taps are computed once into a table, then each channel
-/// scatters through it. Channels are split across threads (each thread recomputes
-/// the small tables), so no two threads write the same gradient plane.
+/// Fast form, channels-last like the forward (RoIAlign.swift): each thread takes a
+/// range of channels; per RoI the taps are computed once into a table and the RoI's
+/// gradient is transposed to [bins, channels], so every tap adds a contiguous run of
+/// channels into an [N, H, W, C] accumulator (vectorised, where the planar scatter
+/// touched one cache line per channel). Then the accumulator is added into gradInput
+/// [N, C, H, W]. Per element the sums come in the reference's order (RoI, bin,
+/// sample, tap) with its arithmetic (gBin * w / count), then one add into gradInput.
 public func roiAlignBackward(
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
     boxes: UnsafePointer<Float>, batchIndices: UnsafePointer<Int>, roiCount: Int,
     levels: UnsafePointer<Int>? = nil, level: Int = 0, geometry g: RoIAlignGeometry,
     threads: KernelThreads
 ) {
+    let plane = g.height &* g.width
+    let channels = g.channels
+    var selected: [Int] = []
+    for r in 0..<roiCount where levels == nil || levels![r] == level {
+        let batch = batchIndices[r]
+        precondition(batch >= 0 && batch < g.batch, "roiAlignBackward: batch index \(batch) out of 0..<\(g.batch)")
+        selected.append(r)
+    }
+    if selected.isEmpty || channels == 0 { return }
+    LargeBlockCache.shared.withScratch(floats: g.batch &* plane &* channels) { accumulator in
+        scatterChannelsLast(gradOutput: gradOutput, gradInput: gradInput, boxes: boxes, batchIndices: batchIndices,
+                            selected: selected, accumulator: accumulator, geometry: g, threads: threads)
+    }
+}
+
+/// roiAlignBackward's body: `accumulator` [N, H, W, C] is scratch (zeroed here).
+private func scatterChannelsLast(
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
+    boxes: UnsafePointer<Float>, batchIndices: UnsafePointer<Int>, selected: [Int],
+    accumulator: UnsafeMutablePointer<Float>, geometry g: RoIAlignGeometry, threads: KernelThreads
+) {
     let bins = g.pooledHeight &* g.pooledWidth
     let plane = g.height &* g.width
-    let roiStride = g.channels &* bins
-    threads.parallelRanges(g.channels, costPerItem: roiCount &* bins &* 16) { channels in
+    let channels = g.channels
+    let roiStride = channels &* bins
+    threads.parallelChunks(g.batch &* g.height, chunks: 4 &* threads.count) { rows in
+        (accumulator + rows.lowerBound &* g.width &* channels).initialize(repeating: 0, count: rows.count &* g.width &* channels)
+    }
+    threads.parallelRanges(channels, costPerItem: selected.count &* bins &* 16) { range in
+        let c0 = range.lowerBound, width = range.count
         var positions: [Int] = []
         var weights: [Float] = []
-        for r in 0..<roiCount {
-            if let levels, levels[r] != level { continue }
-            let batch = batchIndices[r]
-            precondition(batch >= 0 && batch < g.batch, "roiAlignBackward: batch index \(batch) out of 0..<\(g.batch)")
+        let roiGradient = UnsafeMutablePointer<Float>.allocate(capacity: bins &* width)
+        defer { roiGradient.deallocate() }
+        for r in selected {
             let b = boxes + r &* 4
             let roi = RoIBins(x1: b[0], y1: b[1], x2: b[2], y2: b[3], geometry: g)
             let perBin = roi.gridH &* roi.gridW
-            // Taps in (ph, pw, iy, ix) order, 4 per sample; outside samples get weight 0.
+            // Taps in (ph, pw, iy, ix) order, 4 per sample; outside samples get position -1.
             positions.removeAll(keepingCapacity: true)
             weights.removeAll(keepingCapacity: true)
             for ph in 0..<g.pooledHeight {
@@ -133,27 +162,47 @@ public func roiAlignBackward(
                     }
                 }
             }
+            // [C, bins] slice of this RoI's gradient -> [bins, width].
+            let dy = gradOutput + (r &* roiStride &+ c0 &* bins)
+            for c in 0..<width {
+                for bin in 0..<bins { roiGradient[bin &* width &+ c] = dy[c &* bins &+ bin] }
+            }
+            let image = accumulator + (batchIndices[r] &* plane &* channels &+ c0)
             let count = roi.count
             positions.withUnsafeBufferPointer { pos in
                 weights.withUnsafeBufferPointer { wts in
-                    for c in channels {
-                        let dst = gradInput + (batch &* g.channels &+ c) &* plane
-                        let dy = gradOutput + (r &* roiStride &+ c &* bins)
-                        var q = 0
-                        for bin in 0..<bins {
-                            let gBin = dy[bin]
-                            for _ in 0..<perBin {
-                                if pos[q] >= 0 {
-                                    dst[pos[q]] += gBin * wts[q] / count
-                                    dst[pos[q &+ 1]] += gBin * wts[q &+ 1] / count
-                                    dst[pos[q &+ 2]] += gBin * wts[q &+ 2] / count
-                                    dst[pos[q &+ 3]] += gBin * wts[q &+ 3] / count
+                    var q = 0
+                    for bin in 0..<bins {
+                        let gBin = roiGradient + bin &* width
+                        for _ in 0..<perBin {
+                            if pos[q] >= 0 {
+                                for tap in 0..<4 {
+                                    let w = wts[q &+ tap]
+                                    let dst = image + pos[q &+ tap] &* channels
+                                    for c in 0..<width { dst[c] += gBin[c] * w / count }
                                 }
-                                q &+= 4
                             }
+                            q &+= 4
                         }
                     }
                 }
+            }
+        }
+    }
+    // gradInput[n, c, y, x] += accumulator[n, y, x, c], 16 pixels at a time.
+    threads.parallelChunks(g.batch &* g.height, chunks: 4 &* threads.count) { rows in
+        for row in rows {
+            let n = row / g.height, y = row &- n &* g.height
+            let dst = gradInput + (n &* channels &* plane &+ y &* g.width)
+            let src = accumulator + (n &* plane &+ y &* g.width) &* channels
+            var x0 = 0
+            while x0 < g.width {
+                let x1 = min(g.width, x0 &+ 16)
+                for c in 0..<channels {
+                    let d = dst + c &* plane
+                    for x in x0..<x1 { d[x] += src[x &* channels &+ c] }
+                }
+                x0 = x1
             }
         }
     }

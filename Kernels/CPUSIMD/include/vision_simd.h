@@ -51,6 +51,15 @@ int vk_depthwise_conv2d(int isa, const float *input, const float *weight, const 
 void vk_bias_residual_activation(int isa, float *out, long rows, long out_stride, long count, const float *bias,
                                  const float *residual, long residual_stride, int activation);
 
+/// Depthwise convolution backward for input channels [ic_begin, ic_end) (each
+/// thread its own range: no two write the same gradient): grad_input [N, C_in, H, W]
+/// and grad_weight [C_out, kH * kW] accumulated into, either may be NULL.
+/// tap_lo[t], tap_hi[t]: the output columns [lo, hi) whose tap t (ky * kW + kx)
+/// lands inside the input row.
+void vk_depthwise_conv2d_backward(int isa, const float *input, const float *weight, const float *grad_output,
+                                  float *grad_input, float *grad_weight, const vk_conv_geometry *geometry,
+                                  const long *tap_lo, const long *tap_hi, long ic_begin, long ic_end);
+
 #ifdef __cplusplus
 }
 #endif
