@@ -122,6 +122,25 @@ final class ConvBackwardTests: XCTestCase {
         }
     }
 
+    /// Row tiles: with a tile budget of a few rows, every case runs as several tiles
+    /// (the last one partial) and must equal the one-tile result.
+    func testRowTilesMatchOneTile() {
+        var rng = TestRandom(15)
+        for c in cases where !c.geometry.isDepthwise {
+            let g = c.geometry
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount), r = rng.array(g.outputCount)
+            let whole = gradients(x, w, r, g, reference: false)
+            var dx = [Float](repeating: 0, count: g.inputCount)
+            var dw = [Float](repeating: 0, count: g.weightCount)
+            var db = [Float](repeating: 0, count: g.outChannels)
+            let oneRow = g.outW * (g.reductionSize + g.outChannelsPerGroup)
+            conv2dBackward(input: x, weight: w, gradOutput: r, gradInput: &dx, gradWeight: &dw, gradBias: &db,
+                           geometry: g, threads: .allCores, tileFloats: 2 * oneRow)
+            assertClose(dx, whole.dx.map(Double.init), tolerance: 1e-6, "\(c.name) dX in 2-row tiles")
+            assertClose(dw, whole.dw.map(Double.init), tolerance: 1e-6, "\(c.name) dW in 2-row tiles")
+        }
+    }
+
     /// Gradients accumulate: a second backward into the same buffers doubles them.
     func testAccumulates() {
         var rng = TestRandom(13)
