@@ -8,6 +8,11 @@ public enum DetectionError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unknownModel(name, searched):
+            if ModelConfig.names.contains(name) {
+                // A known architecture whose definition is missing: the Models folder was
+                // not found (a vision binary copied away from the repository).
+                return "model '\(name)': no \(name).json in \(searched): the Models folder was not found beside the vision executable or in the current directory; set VISION_MODELS to the repository's Models folder"
+            }
             return "unknown model '\(name)' (no \(name).json in \(searched)); known: \(ModelConfig.names.joined(separator: ", "))"
         case let .badModelDefinition(file, reason):
             return "\(file): invalid model definition: \(reason)"

@@ -55,4 +55,17 @@ final class AugmentPreviewCLITests: XCTestCase {
         let badP = try preview(scratch.appendingPathComponent("x"), ["--photometric", "1.5"])
         XCTAssertTrue(badP.stderr.contains("--photometric must be a probability"), badP.stderr)
     }
+
+    /// A binary whose Models folder cannot be found names the problem and the fix
+    /// rather than calling a known architecture unknown.
+    func testMissingModelsFolderSaysSetVisionModels() throws {
+        let empty = scratch.appendingPathComponent("no-models")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let result = try CLI.run(["dataset", "inspect", sample.path, "--augment", "1", "-d", scratch.appendingPathComponent("out").path],
+                                 environment: CLI.environment(models: empty, home: scratch), scratch: scratch)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("model 'fasterrcnn_mobilenet_v2_fpn': no fasterrcnn_mobilenet_v2_fpn.json in \(empty.path)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("set VISION_MODELS"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("unknown model"), result.stderr)
+    }
 }
