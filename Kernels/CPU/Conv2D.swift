@@ -13,19 +13,12 @@
 
 import COpenBLAS
 
-/// Target floats of (B + C) per tile; tuned with vision-kernel-bench.
-nonisolated(unsafe) public var convTileFloats: Int = 1 << 19
-
-/// Output maps smaller than this (pixels) with batch > 1 go through
-/// `conv2dBatchedSmallMaps`: one GEMM per several images instead of a thin one each.
-nonisolated(unsafe) public var convBatchedMaxPlane: Int = 256
-/// Target GEMM width (columns = images x output pixels) of the batched path.
-nonisolated(unsafe) public var convBatchedColumns: Int = 1024
 
 public func conv2d(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
-    threads: KernelThreads, instructionSet: InstructionSet = .detected, residual: UnsafePointer<Float>? = nil
+    threads: KernelThreads, instructionSet: InstructionSet = .detected, residual: UnsafePointer<Float>? = nil,
+    tiling: ConvTiling = .standard
 ) {
     if g.batch == 0 { return }
     if g.isDepthwise {
@@ -40,12 +33,13 @@ public func conv2d(
     }
     let k = g.reductionSize, coutG = g.outChannelsPerGroup, cinG = g.inChannelsPerGroup
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
-    if g.groups == 1 && g.batch > 1 && outPlane < convBatchedMaxPlane {
+    if g.groups == 1 && g.batch > 1 && outPlane < tiling.batchedMaxPlane {
         conv2dBatchedSmallMaps(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation,
-                               threads: threads, instructionSet: instructionSet, residual: residual)
+                               threads: threads, instructionSet: instructionSet, residual: residual,
+                               batchedColumns: tiling.batchedColumns)
         return
     }
-    let rowsPerTile = max(1, min(g.outH, convTileFloats / max(1, g.outW &* (k &+ coutG))))
+    let rowsPerTile = max(1, min(g.outH, tiling.tileFloats / max(1, g.outW &* (k &+ coutG))))
     let pointwise = g.isPointwise
     let scratch: UnsafeMutablePointer<Float>? =
         pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k &* rowsPerTile &* g.outW)
@@ -88,12 +82,12 @@ public func conv2d(
 func conv2dBatchedSmallMaps(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
-    threads: KernelThreads, instructionSet: InstructionSet, residual: UnsafePointer<Float>?
+    threads: KernelThreads, instructionSet: InstructionSet, residual: UnsafePointer<Float>?, batchedColumns: Int
 ) {
     let k = g.reductionSize, cout = g.outChannels
     let outPlane = g.outH &* g.outW, inPlane = g.inH &* g.inW
     let taps = g.kernelH &* g.kernelW
-    let m = max(1, min(g.batch, convBatchedColumns / max(1, outPlane)))
+    let m = max(1, min(g.batch, batchedColumns / max(1, outPlane)))
     let columns = UnsafeMutablePointer<Float>.allocate(capacity: k &* m &* outPlane)
     let product = UnsafeMutablePointer<Float>.allocate(capacity: cout &* m &* outPlane)
     defer { columns.deallocate(); product.deallocate() }

@@ -15,16 +15,6 @@
 import COpenBLAS
 import Foundation
 
-/// Tiles per block (the GEMMs' N): wide enough that OpenBLAS's packing of the
-/// weights is paid back, small enough that V and M stay in L2/L3. Tuned with
-/// vision-kernel-bench (one thread, CPU time): 64 channels prefer ~110 tiles,
-/// 256 channels 110..230; 192 with the cap below is within a few % of both.
-nonisolated(unsafe) public var winogradBlockTiles: Int = 192
-/// Cap on floats of V + M per block (per thread): 16 MiB.
-nonisolated(unsafe) public var winogradBlockFloats: Int = 1 << 22
-/// Fewest tiles per block: GEMMs narrower than this run far below peak.
-nonisolated(unsafe) public var winogradMinBlockTiles: Int = 48
-
 /// Convolutions Winograd F(4x4, 3x3) computes: 3x3, stride 1, dilation 1, one group.
 public func winogradSupports(_ g: ConvGeometry) -> Bool {
     g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1
@@ -41,11 +31,11 @@ public func winogradWeightCount(outChannels: Int, inChannels: Int) -> Int {
 public func conv2dWinograd(
     input: UnsafePointer<Float>, transformedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, activation: KernelActivation,
-    threads: KernelThreads
+    threads: KernelThreads, tiling: ConvTiling = .standard
 ) {
     precondition(winogradSupports(g), "conv2dWinograd needs a 3x3 stride-1 undilated ungrouped conv, got \(g)")
     if g.batch == 0 { return }
-    let plan = WinogradPlan(g, threads: threads)
+    let plan = WinogradPlan(g, threads: threads, tiling: tiling)
     let next = ChunkCounter()
     // The blocks' GEMMs run inside our threads: OpenBLAS single-threaded for the call (it
     // always is, except in the VISION_OPENBLAS_THREADS=1 comparison mode).
@@ -77,13 +67,13 @@ struct WinogradPlan {
     let tilesH: Int, tilesW: Int, totalTiles: Int
     let blockTiles: Int, blocks: Int
 
-    init(_ g: ConvGeometry, threads: KernelThreads) {
+    init(_ g: ConvGeometry, threads: KernelThreads, tiling: ConvTiling) {
         self.g = g
         tilesH = (g.outH + 3) / 4
         tilesW = (g.outW + 3) / 4
         totalTiles = g.batch * tilesH * tilesW
         let perTile = WinogradF43.points * (g.inChannels + g.outChannels)
-        var tiles = max(winogradMinBlockTiles, min(winogradBlockTiles, winogradBlockFloats / perTile))
+        var tiles = max(tiling.winogradMinBlockTiles, min(tiling.winogradBlockTiles, tiling.winogradBlockFloats / perTile))
         // Enough blocks to keep every thread busy, then equal-sized blocks. The block width
         // (the GEMMs' N) thus follows the thread count, and OpenBLAS's sgemm rounds
         // differently for different N: results differ across thread counts by ~1e-6

@@ -19,15 +19,18 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public let winogradRouting: WinogradRouting
     /// Which build (generic, AVX2, AVX-512) of the C SIMD kernels every call of this backend runs.
     public let instructionSet: InstructionSet
+    /// Block sizes of the convolution kernels (tests pass small ones to force many blocks).
+    public let tiling: ConvTiling
 
     /// instructionSet: `.detected` (the widest this CPU has) unless a caller forces one
     /// (tests, VISION_CPU_ISA in the benchmarks); it must be supported by this CPU.
     public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured,
-                instructionSet: InstructionSet = .detected) {
+                instructionSet: InstructionSet = .detected, tiling: ConvTiling = .standard) {
         precondition(instructionSet.isSupported, "this CPU does not support the \(instructionSet) kernels")
         self.threads = threads
         self.winogradRouting = winogradRouting
         self.instructionSet = instructionSet
+        self.tiling = tiling
         Self.configureOpenBLAS()
     }
 
@@ -71,7 +74,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             conv2dWinograd(input: input.storage.pointer, transformedWeight: u.storage.pointer,
                            bias: c.bias?.storage.pointer, output: out.storage.pointer,
                            geometry: g, activation: residual == nil ? activation.kernelActivation : .identity,
-                           threads: threads)
+                           threads: threads, tiling: tiling)
             if let residual {
                 VisionKernels.add(out.storage.pointer, residual.storage.pointer, output: out.storage.pointer,
                                   count: out.count, activation: activation.kernelActivation, threads: threads)
@@ -80,7 +83,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             VisionKernels.conv2d(input: input.storage.pointer, weight: c.packedWeight.storage.pointer,
                                  bias: c.bias?.storage.pointer, output: out.storage.pointer,
                                  geometry: g, activation: activation.kernelActivation, threads: threads,
-                                 instructionSet: instructionSet, residual: residual?.storage.pointer)
+                                 instructionSet: instructionSet, residual: residual?.storage.pointer, tiling: tiling)
         }
         withExtendedLifetime(residual) {}
         return out

@@ -11,7 +11,8 @@ extension CPUBackend: GradientBackend {
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         VisionKernels.conv2d(input: input.storage.pointer, weight: weight.storage.pointer,
                              bias: bias.map { UnsafePointer($0.storage.pointer) },
-                             output: out.storage.pointer, geometry: g, activation: .identity, threads: threads)
+                             output: out.storage.pointer, geometry: g, activation: .identity, threads: threads,
+                             instructionSet: instructionSet, tiling: tiling)
         return out
     }
 

@@ -13,7 +13,7 @@ func depthwiseTimes(_ g: ConvGeometry, _ sets: [InstructionSet]) -> [Timed] {
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate() }
     let runs = sets.map { isa in
         { conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu,
-                 threads: threads, instructionSet: isa) }
+                 threads: threads, instructionSet: isa, tiling: tiling) }
     }
     let first = runs.reduce(0) { $0 + seconds($1) }
     let rounds = max(5, min(15, Int(0.6 / max(first, 1e-6))))

@@ -49,10 +49,13 @@ func winogradTimes(_ g: ConvGeometry) -> (im2col: Timed, winograd: Timed) {
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate(); transformed.deallocate() }
     winogradTransformWeights(weight: weight, outChannels: g.outChannels, inChannels: g.inChannels, output: transformed,
                              threads: threads)
-    let runA = { conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu, threads: threads) }
+    let runA = {
+        conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu, threads: threads,
+               tiling: tiling)
+    }
     let runB = {
         conv2dWinograd(input: input, transformedWeight: transformed, bias: bias, output: output,
-                       geometry: g, activation: .relu, threads: threads)
+                       geometry: g, activation: .relu, threads: threads, tiling: tiling)
     }
     let first = seconds(runA) + seconds(runB)
     let runs = max(5, min(15, Int(1.0 / max(first, 1e-6))))
@@ -67,7 +70,7 @@ func winogradTimes(_ g: ConvGeometry) -> (im2col: Timed, winograd: Timed) {
 
 func runWinogradComparison(sgemm: Double) {
     print("\n3x3 stride-1 convs: im2col+sgemm vs Winograd F(4x4,3x3) (bias+relu, interleaved medians)")
-    print("winograd block \(winogradBlockTiles) tiles (\(winogradMinBlockTiles) min, \(winogradBlockFloats) floats max); sgemm \(fmt(sgemm)) GFLOP/s")
+    print("winograd block \(tiling.winogradBlockTiles) tiles (\(tiling.winogradMinBlockTiles) min, \(tiling.winogradBlockFloats) floats max); sgemm \(fmt(sgemm)) GFLOP/s")
     print("\(pad("conv", 26)) \(pad("out", 14)) \(pad("im2col ms", 10)) \(pad("wino ms", 10)) \(pad("im2col GF/s", 12)) \(pad("wino eff GF/s", 14)) \(pad("speedup", 8)) \(pad("cpu ms im2col/wino", 19)) cpu speedup")
     for c in winogradCases {
         let g = c.geometry

@@ -101,7 +101,7 @@ func convGflops(_ g: ConvGeometry) -> (gflops: Double, ms: Double) {
     defer { input.deallocate(); weight.deallocate(); bias.deallocate(); output.deallocate() }
     let t = medianSeconds {
         conv2d(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: .relu,
-               threads: threads, instructionSet: instructionSet)
+               threads: threads, instructionSet: instructionSet, tiling: tiling)
     }
     return (g.flops / t / 1e9, t * 1e3)
 }
@@ -157,15 +157,20 @@ do {
     FileHandle.standardError.write("vision-kernel-bench: \(error)\n".data(using: .utf8)!)
     exit(2)
 }
-if let tile = options.tileFloats { convTileFloats = tile }
-if let block = options.winogradBlock { winogradBlockTiles = block }
+/// The block sizes of every conv call: the kernels' defaults unless --tile / --wino-tiles.
+let tiling: ConvTiling = {
+    var t = ConvTiling.standard
+    if let tile = options.tileFloats { t.tileFloats = tile }
+    if let block = options.winogradBlock { t.winogradBlockTiles = block }
+    return t
+}()
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
 let benchStart = DispatchTime.now().uptimeNanoseconds
 let sgemm = sgemmGflops()
-print("threads \(options.threads), conv tile \(convTileFloats) floats, instruction set \(instructionSet)")
+print("threads \(options.threads), conv tile \(tiling.tileFloats) floats, instruction set \(instructionSet)")
 print("cblas_sgemm 2048x2048x2048: \(fmt(sgemm)) GFLOP/s")
 let tables = options.onlyDepthwise ? [("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
     : options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),

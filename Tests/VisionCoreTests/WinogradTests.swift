@@ -42,12 +42,13 @@ final class WinogradTests: XCTestCase {
     /// Runs `c` with Winograd (forced for every eligible conv) and with the reference
     /// backend; asserts the kernel bound and that the Winograd path was taken.
     @discardableResult
-    func run(_ c: Case, activation: Activation, seed: UInt64, threads: KernelThreads = .allCores) -> Difference {
+    func run(_ c: Case, activation: Activation, seed: UInt64, threads: KernelThreads = .allCores,
+             tiling: ConvTiling = .standard) -> Difference {
         let parameters = Conv2DParameters(stride: 1, padding: c.padding)
         let input = randomTensor(c.input, seed: seed)
         let weight = randomTensor([c.cout, c.input[1], 3, 3], seed: seed + 1, scale: 0.5)
         let bias = c.bias ? randomTensor([c.cout], seed: seed + 2) : nil
-        let cpu = CPUBackend(threads: threads, winogradRouting: .always), reference = ReferenceBackend()
+        let cpu = CPUBackend(threads: threads, winogradRouting: .always, tiling: tiling), reference = ReferenceBackend()
         let prepared = cpu.prepareConv2D(weight: weight, bias: bias, parameters: parameters)
         let prepared2 = prepared as? CPUPreparedConv2D
         XCTAssertNotNil(prepared2?.winogradWeight, "\(c.name): Winograd weights prepared")
@@ -72,13 +73,10 @@ final class WinogradTests: XCTestCase {
     /// Small blocks: many blocks per call, blocks ending mid-row and mid-image,
     /// 8-tile groups with remainders; the single-threaded and threaded paths.
     func testBlockSplitsAndThreadCounts() {
-        let savedBlock = winogradBlockFloats, savedMin = winogradMinBlockTiles
-        defer { winogradBlockFloats = savedBlock; winogradMinBlockTiles = savedMin }
         let c = Case(name: "blocks 2x16x23x29", input: [2, 16, 23, 29], cout: 16, padding: 1)
         for (block, threads) in [(1, 1), (1, 2), (36 * 32 * 13, 2), (36 * 32 * 13, 1), (1 << 22, 2)] {
-            winogradBlockFloats = block
-            winogradMinBlockTiles = 1
-            run(c, activation: .relu, seed: UInt64(block + threads), threads: KernelThreads(threads))
+            run(c, activation: .relu, seed: UInt64(block + threads), threads: KernelThreads(threads),
+                tiling: ConvTiling(winogradBlockFloats: block, winogradMinBlockTiles: 1))
         }
     }
 
