@@ -8,12 +8,15 @@
 // Freed blocks are kept here instead and handed to the next tensor (or kernel scratch
 // buffer) that fits.
 //
-// What it keeps: blocks of at least `minimumBytes`, rounded up to whole granules (a
-// sixteenth of the size's power of two, at least 64 KiB) so that shapes differing by a
-// few rows (multi-scale training) share blocks; at most
-// `capacityBytes` of free blocks, the oldest released first. A block is reused for a
-// request between its size and 1/8 less, so little memory is wasted. Thread-safe:
-// serve's workers and training's lanes free tensors concurrently.
+// What it keeps: blocks of at least `minimumBytes`, rounded up to whole granules (1/64
+// of the size's power of two, at least 64 KiB); at most `capacityBytes` of free blocks.
+// A block is reused for a request between its size and 1/8 less. Memory never grows
+// because of the cache: a request no free block fits first returns at least its own
+// size of free blocks (oldest first) to the C library, so resident memory is at most
+// what was once in use (plus rounding) — images of other sizes in one run (a folder,
+// the server) do not pile up blocks of sizes nobody asks for again. Training, which
+// asks for the same sizes every step, is served from the cache after its first step.
+// Thread-safe: serve's workers and training's lanes free tensors concurrently.
 
 import Foundation
 
@@ -33,11 +36,11 @@ public final class LargeBlockCache: @unchecked Sendable {
         Int(min(physicalMemory / 4, 8 << 30))
     }
 
-    /// The rounding unit for a block of `bytes`: 1/16 of its power of two (at most 6.25%
+    /// The rounding unit for a block of `bytes`: 1/64 of its power of two (at most 1.6%
     /// more than asked), at least 64 KiB.
     public static func granule(for bytes: Int) -> Int {
         let power = Int.bitWidth - 1 - max(bytes, 1).leadingZeroBitCount
-        return 1 << max(16, power - 4)
+        return 1 << max(16, power - 6)
     }
 
     public let minimumBytes: Int
@@ -72,7 +75,17 @@ public final class LargeBlockCache: @unchecked Sendable {
             lock.unlock()
             return (block.pointer, block.bytes)
         }
+        // A miss: make room for this block out of the free ones first.
+        var evicted: [UnsafeMutableRawPointer] = []
+        var evictedBytes = 0
+        while evictedBytes < size, !free.isEmpty {
+            let oldest = free.removeFirst()
+            freeBytes -= oldest.bytes
+            evictedBytes += oldest.bytes
+            evicted.append(oldest.pointer)
+        }
         lock.unlock()
+        for p in evicted { p.deallocate() }
         return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
     }
 

@@ -14,27 +14,36 @@ final class LargeBlockCacheTests: XCTestCase {
         defer { cache.trim() }
         XCTAssertNil(cache.take(bytes: 4 * mib - 1), "below the minimum: malloc's job")
         let a = cache.take(bytes: 10 * mib + 5)!
-        XCTAssertEqual(a.bytes, 10 * mib + 512 * 1024, "rounded up to whole granules: 1/16 of 8 MiB")
+        XCTAssertEqual(a.bytes, 10 * mib + 128 * 1024, "rounded up to whole granules: 1/64 of 8 MiB")
         XCTAssertEqual(Int(bitPattern: a.pointer) % 64, 0)
         cache.release(a.pointer, bytes: a.bytes)
-        XCTAssertEqual(cache.statistics.freeBytes, 10 * mib + 512 * 1024)
+        XCTAssertEqual(cache.statistics.freeBytes, 10 * mib + 128 * 1024)
         // 10 MiB: within 1/8 below the block, the same block comes back.
         let b = cache.take(bytes: 10 * mib)!
         XCTAssertEqual(b.pointer, a.pointer)
         XCTAssertEqual(cache.statistics.reuses, 1)
         cache.release(b.pointer, bytes: b.bytes)
-        // 6 MiB would waste half of it: a new block.
-        let c = cache.take(bytes: 6 * mib)!
-        XCTAssertNotEqual(c.pointer, a.pointer)
-        XCTAssertEqual(c.bytes, 6 * mib)
         XCTAssertEqual(LargeBlockCache.granule(for: 100), 64 * 1024)
-        XCTAssertEqual(LargeBlockCache.granule(for: 40 * mib), 2 * mib)
+        XCTAssertEqual(LargeBlockCache.granule(for: 40 * mib), 512 * 1024)
+        // 6 MiB would waste 40% of it: a new block, and the free one goes back to the C
+        // library first (a miss never grows memory by more than what it asks).
+        let c = cache.take(bytes: 6 * mib)!
+        XCTAssertEqual(c.bytes, 6 * mib)
+        XCTAssertEqual(cache.statistics.freeBlocks, 0)
         cache.release(c.pointer, bytes: c.bytes)
-        // Bigger than every free block: a new block.
-        let d = cache.take(bytes: 11 * mib)!
-        XCTAssertNotEqual(d.pointer, a.pointer)
-        cache.release(d.pointer, bytes: d.bytes)
-        XCTAssertEqual(cache.statistics.freeBlocks, 3)
+        XCTAssertEqual(cache.statistics.freeBytes, 6 * mib)
+    }
+
+    /// A miss returns the oldest free blocks until they add up to the request.
+    func testAMissReturnsAtLeastItsSizeOfOldBlocks() {
+        let cache = LargeBlockCache(minimumBytes: 4 * mib, capacityBytes: 256 * mib)
+        defer { cache.trim() }
+        let blocks = [5, 6, 7, 40].map { cache.take(bytes: $0 * mib)! }
+        for b in blocks { cache.release(b.pointer, bytes: b.bytes) }
+        _ = cache.take(bytes: 12 * mib)!  // fits none: 5 + 6 + 7 >= 12 go back, 40 stays
+        let s = cache.statistics
+        XCTAssertEqual(s.freeBlocks, 1)
+        XCTAssertEqual(s.freeBytes, 40 * mib)
     }
 
     func testPicksTheSmallestFittingBlock() {
