@@ -8,14 +8,18 @@ public struct DetectionBox: Sendable, Hashable {
     public var label: String
     public var classId: Int
     public var score: Float
+    /// false for annotated (ground-truth) boxes, which have no score: the caption is the label.
+    public var showsScore: Bool
 
-    public init(x1: Float, y1: Float, x2: Float, y2: Float, label: String, classId: Int, score: Float) {
+    public init(x1: Float, y1: Float, x2: Float, y2: Float, label: String, classId: Int, score: Float,
+                showsScore: Bool = true) {
         self.x1 = x1; self.y1 = y1; self.x2 = x2; self.y2 = y2
-        self.label = label; self.classId = classId; self.score = score
+        self.label = label; self.classId = classId; self.score = score; self.showsScore = showsScore
     }
 
-    /// "label 0.87": the score with two decimals.
+    /// "label 0.87": the score with two decimals ("label" alone without a score).
     public var caption: String {
+        guard showsScore else { return label }
         guard score.isFinite else { return "\(label) ?" }
         let hundredths = Int((min(max(score, 0), 1) * 100).rounded())
         let fraction = hundredths % 100

@@ -35,7 +35,8 @@ extension DatasetInspect {
             var rgb = RGBImage(tensor: image)
             let drawn = (0..<boxes.count).map { i in
                 let b = boxes[i]
-                return DetectionBox(x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, label: classes[labels[i]], classId: labels[i], score: 1)
+                return DetectionBox(x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, label: classes[labels[i]], classId: labels[i], score: 1,
+                                    showsScore: false)
             }
             drawDetections(on: &rgb, boxes: drawn)
             let file = directory.appendingPathComponent(String(format: "augmented_%04d.jpg", k + 1))

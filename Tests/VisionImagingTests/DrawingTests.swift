@@ -9,6 +9,9 @@ final class DrawingTests: XCTestCase {
         var image = RGBImage(width: 200, height: 150, color: background)
         let box = DetectionBox(x1: 40, y1: 50, x2: 120, y2: 110, label: "dog", classId: 18, score: 0.876)
         XCTAssertEqual(box.caption, "dog 0.88")
+        var annotated = box
+        annotated.showsScore = false
+        XCTAssertEqual(annotated.caption, "dog", "a ground-truth box has no score to show")
         let style = DetectionDrawingStyle(lineWidth: 2, fontScale: 1)
         drawDetections(on: &image, boxes: [box], style: style)
         let color = DetectionPalette.color(forClass: 18)
