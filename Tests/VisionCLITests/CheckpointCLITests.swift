@@ -176,10 +176,10 @@ final class CheckpointCLITests: XCTestCase {
     }
 
     func testNonDefaultMinSizeGivesTheSameDetectionsFromPth() throws {
-        // The shipped model as if trained with --min-size 320 --max-size 533 (its definition says 480/800).
+        // The shipped model as if trained with --min-size 320 --max-size 533 (it was trained at 640/1067).
         var (state, _) = try loadStateDict(from: shippedModel)
         var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(state.metadata[Detector.configMetadataKey]!.utf8)) as? [String: Any])
-        XCTAssertEqual(config["minSize"] as? Int, 480)
+        XCTAssertEqual(config["minSize"] as? Int, 640)
         config["minSize"] = 320
         config["maxSize"] = 533
         state.metadata[Detector.configMetadataKey] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
