@@ -52,8 +52,12 @@ def main():
         import torch
         torch.set_num_threads(a.threads)
         torch.set_num_interop_threads(1)
-        from reference_models import build, load_weights
-        model = load_weights(build(a.arch), os.path.join(cache, f"{a.arch}.safetensors"))
+        from reference_models import SHIPPED_ARCH, build, checkpoint_metadata, load_weights
+        path = os.path.join(cache, f"{a.arch}.safetensors")
+        # The shipped model's sizes come from the prepared checkpoint the other runtimes were
+        # made from, not from today's Models/default.safetensors (which may since be a new model).
+        config = json.loads(checkpoint_metadata(path)["vision.config"]) if a.arch == SHIPPED_ARCH else None
+        model = load_weights(build(a.arch, config), path)
         x = torch.from_numpy(image)
 
         def run():
