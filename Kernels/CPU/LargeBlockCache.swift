@@ -76,13 +76,10 @@ public final class LargeBlockCache: @unchecked Sendable {
             return (block.pointer, block.bytes)
         }
         // A miss: make room for this block out of the free ones first.
-        var evicted: [UnsafeMutableRawPointer] = []
         var evictedBytes = 0
-        while evictedBytes < size, !free.isEmpty {
-            let oldest = free.removeFirst()
-            freeBytes -= oldest.bytes
-            evictedBytes += oldest.bytes
-            evicted.append(oldest.pointer)
+        let evicted = removeOldest { oldest in
+            defer { evictedBytes += oldest }
+            return evictedBytes < size
         }
         lock.unlock()
         for p in evicted { p.deallocate() }
@@ -94,14 +91,22 @@ public final class LargeBlockCache: @unchecked Sendable {
         lock.lock()
         free.append((bytes, pointer))
         freeBytes += bytes
-        var evicted: [UnsafeMutableRawPointer] = []
-        while freeBytes > capacityBytes, !free.isEmpty {
-            let oldest = free.removeFirst()
-            freeBytes -= oldest.bytes
-            evicted.append(oldest.pointer)
-        }
+        let evicted = removeOldest { _ in freeBytes > capacityBytes }
         lock.unlock()
         for p in evicted { p.deallocate() }
+    }
+
+    /// Takes free blocks off the list, oldest first, while `more(size of the next)` says
+    /// so; returns them for the caller to deallocate once the lock is released. Caller
+    /// holds the lock.
+    private func removeOldest(while more: (Int) -> Bool) -> [UnsafeMutableRawPointer] {
+        var removed: [UnsafeMutableRawPointer] = []
+        while let oldest = free.first, more(oldest.bytes) {
+            free.removeFirst()
+            freeBytes -= oldest.bytes
+            removed.append(oldest.pointer)
+        }
+        return removed
     }
 
     /// Bytes held in free blocks, and how many requests a free block served.

@@ -5,7 +5,7 @@
 //
 // Work is split by input channel: a thread owns gradInput planes (n, ic) for all n and
 // the gradWeight rows of ic's output channels, so no two threads write the same float.
-// Per (n, oc, kernel tap) one pass over the valid outputs of each output row:
+// Per (oc, n, output row), every kernel tap over the row's valid outputs:
 //   gradInput[iy, ix] += w[tap] * dY[oy, ox]   and   dW[tap] += x[iy, ix] * dY[oy, ox].
 // Gradients are accumulated into (callers zero them); nil skips one.
 // The loops are C (Kernels/CPUSIMD/depthwise_backward_body.h), built per instruction
@@ -13,7 +13,6 @@
 // (Conv2DBackwardTests, InstructionSetTests).
 
 import CVisionSIMD
-
 
 public func conv2dDepthwiseBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
