@@ -10,7 +10,7 @@
 // Then the depthwise convs on every supported instruction set (InstructionSetComparison.swift).
 //
 // Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-tiles N] [--only-winograd 1]
-//                            [--only-depthwise 1]
+//                            [--only-depthwise 1] [--only-sgemm 1]
 // VISION_CPU_ISA=generic|avx2|avx512 forces the instruction set of the first tables
 // (default: the widest this CPU has).
 
@@ -24,6 +24,8 @@ struct BenchOptions {
     var winogradBlock: Int? = nil
     var onlyWinograd = false
     var onlyDepthwise = false
+    /// Only the sgemm line (Tests/Benchmarks/train_flops.py reads it).
+    var onlySgemm = false
 
     init(arguments: [String]) {
         var i = 1
@@ -36,6 +38,7 @@ struct BenchOptions {
             case ("--wino-tiles", let v?) where v >= 1: winogradBlock = v
             case ("--only-winograd", let v?): onlyWinograd = v != 0
             case ("--only-depthwise", let v?): onlyDepthwise = v != 0
+            case ("--only-sgemm", let v?): onlySgemm = v != 0
             default:
                 FileHandle.standardError.write("usage: vision-kernel-bench [--threads N] [--tile FLOATS]\n".data(using: .utf8)!)
                 exit(2)
@@ -172,6 +175,7 @@ let benchStart = DispatchTime.now().uptimeNanoseconds
 let sgemm = sgemmGflops()
 print("threads \(options.threads), conv tile \(tiling.tileFloats) floats, instruction set \(instructionSet)")
 print("cblas_sgemm 2048x2048x2048: \(fmt(sgemm)) GFLOP/s")
+if options.onlySgemm { exit(0) }
 let tables = options.onlyDepthwise ? [("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
     : options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
                        ("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
