@@ -60,6 +60,12 @@ void vk_depthwise_conv2d_backward(int isa, const float *input, const float *weig
                                   float *grad_input, float *grad_weight, const vk_conv_geometry *geometry,
                                   const long *tap_lo, const long *tap_hi, long ic_begin, long ic_end);
 
+/// mremap(2) with MREMAP_MAYMOVE (variadic in C, so Swift cannot call it): the block's
+/// resident pages move to the returned address without a copy, a grown tail is fresh
+/// zero pages, a shrunk tail goes back to the kernel. NULL on failure (p is unchanged).
+/// For LargeBlockCache (memory_blocks.c).
+void *vk_remap_block(void *p, unsigned long old_bytes, unsigned long new_bytes);
+
 #ifdef __cplusplus
 }
 #endif
