@@ -25,6 +25,8 @@ from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import run_benchmarks  # noqa: E402  (vision-bench's measurement, as the main benchmark takes it)
 STAGES = ["transform", "backbone", "fpn", "rpn", "roiAlign", "boxHead", "postprocess", "other"]
 # ONNX node-name prefixes (torch module paths) of each stage; first match wins.
 PREFIXES = [("/transform/", "transform"), ("/backbone/body/", "backbone"), ("/backbone/fpn/", "fpn"),
@@ -44,7 +46,6 @@ def openvino_stages(arch, image_size, threads, repeats, cache):
     import time
 
     import openvino
-    sys.path.insert(0, HERE)
     from reference_runner import load_image
 
     core = openvino.Core()
@@ -69,16 +70,6 @@ def openvino_stages(arch, image_size, threads, repeats, cache):
     top = sorted(((statistics.median(v), name, kind) for (name, kind), v in per_layer.items()), reverse=True)[:8]
     return {"stages_s": {s: statistics.median(v) for s, v in per_stage.items()},
             "median_s": statistics.median(walls), "layers": top}
-
-
-def vision_stages(args, arch, image_size, threads):
-    cache = os.path.expanduser(args.cache)
-    cmd = [args.vision_bench, "--checkpoint", os.path.join(cache, f"{arch}.safetensors"), "--model", arch,
-           "--image", os.path.join(cache, f"img_{image_size}.png"), "--threads", str(threads),
-           "--repeats", str(args.repeats)]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def worker(args):
@@ -106,7 +97,9 @@ def main():
         done = subprocess.run([sys.executable, __file__, "--worker", row, "--repeats", str(args.repeats),
                                "--cache", args.cache], capture_output=True, text=True, env=env, check=True)
         ov = json.loads(done.stdout.strip().splitlines()[-1])
-        vision = vision_stages(args, arch, image_size, int(threads))
+        vision = run_benchmarks.measure("vision", arch, image_size, int(threads), args)
+        if vision is None:
+            continue  # measure() said why on stderr
         print(f"\n{arch.replace('fasterrcnn_', '')} {image_size}, {threads} thread(s): vision {vision['median_s']:.4f} s, "
               f"OpenVINO {ov['median_s']:.4f} s (wall medians)")
         print("| stage | vision s | OpenVINO s | vision - OpenVINO s |")
