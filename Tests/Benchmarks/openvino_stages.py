@@ -46,12 +46,11 @@ def openvino_stages(arch, image_size, threads, repeats, cache):
     import time
 
     import openvino
-    from reference_runner import load_image
+    from reference_runner import load_image, openvino_config
 
     core = openvino.Core()
     compiled = core.compile_model(os.path.join(cache, f"{arch}_{image_size}.onnx"), "CPU",
-                                  {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
-                                   "INFERENCE_PRECISION_HINT": "f32", "PERF_COUNT": True})
+                                  {**openvino_config(threads), "PERF_COUNT": True})
     request = compiled.create_infer_request()
     image = load_image(os.path.join(cache, f"img_{image_size}.png"))
     request.infer({0: image})  # warm-up

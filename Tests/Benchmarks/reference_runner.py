@@ -36,6 +36,11 @@ def load_image(path):
     return np.ascontiguousarray(data.transpose(2, 0, 1))
 
 
+def openvino_config(threads):
+    """OpenVINO's CPU settings in every comparison: the thread count, latency, FP32."""
+    return {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--runtime", choices=["torch", "ort", "ov"], required=True)
@@ -68,8 +73,7 @@ def main():
         import openvino
         core = openvino.Core()
         compiled = core.compile_model(os.path.join(cache, f"{a.arch}_{a.image}.onnx"), "CPU",
-                                      {"INFERENCE_NUM_THREADS": a.threads, "PERFORMANCE_HINT": "LATENCY",
-                                       "INFERENCE_PRECISION_HINT": "f32"})
+                                      openvino_config(a.threads))
         request = compiled.create_infer_request()
 
         def run():

@@ -151,24 +151,34 @@ def build_torch_model(arch, num_classes, trainable_layers, pth):
     return model
 
 
-def run_torch(args, arch, threads, images, targets):
+def torch_training_model(arch, cache, targets):
+    """The torch side's model in train mode (seed 0; the prepared .pth and 3 trainable
+    stages when there is one, else from scratch with all 6), the targets as tensors, and
+    the .pth used (None from scratch)."""
     import torch
-    from torchvision.io import read_image
 
-    torch.set_num_threads(threads)
     torch.manual_seed(0)
     classes = ["__background__"] + sorted({n for _, names in targets for n in names})
-    checkpoint = checkpoint_for(arch, args.cache)
+    checkpoint = checkpoint_for(arch, cache)
     pth = checkpoint[: -len(".safetensors")] + ".pth" if checkpoint else None
     if pth and not os.path.exists(pth):
         pth = None
     model = build_torch_model(arch, len(classes), 3 if pth else 6, pth)
     model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=0.0025 * BATCH, momentum=0.9, weight_decay=1e-4)
     torch_targets = [{"boxes": torch.tensor(b, dtype=torch.float32),
                       "labels": torch.tensor([classes.index(n) for n in names], dtype=torch.int64)}
                      for b, names in targets]
+    return model, torch_targets, pth
+
+
+def run_torch(args, arch, threads, images, targets):
+    import torch
+    from torchvision.io import read_image
+
+    torch.set_num_threads(threads)
+    model, torch_targets, pth = torch_training_model(arch, args.cache, targets)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=0.0025 * BATCH, momentum=0.9, weight_decay=1e-4)
     steps, losses = [], []
     for _ in range(1 + args.steps):
         start = time.perf_counter()

@@ -43,17 +43,7 @@ def count_step_flops(arch, cache, dataset):
     from torchvision.io import read_image
 
     images, targets = tb.read_dataset(dataset)
-    classes = ["__background__"] + sorted({n for _, names in targets for n in names})
-    checkpoint = tb.checkpoint_for(arch, cache)
-    pth = checkpoint[: -len(".safetensors")] + ".pth" if checkpoint else None
-    if pth and not os.path.exists(pth):
-        pth = None
-    torch.manual_seed(0)
-    model = tb.build_torch_model(arch, len(classes), 3 if pth else 6, pth)
-    model.train()
-    torch_targets = [{"boxes": torch.tensor(b, dtype=torch.float32),
-                      "labels": torch.tensor([classes.index(n) for n in names], dtype=torch.int64)}
-                     for b, names in targets]
+    model, torch_targets, _ = tb.torch_training_model(arch, cache, targets)
     batch = [read_image(p).float() / 255 for p in images]
     by_kind = Counter()
 
