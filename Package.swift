@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "VisionKernels", "VisionVulkan"]),
         .testTarget(name: "VisionImagingTests", dependencies: ["VisionImaging"]),
         .testTarget(name: "VisionCheckpointTests", dependencies: ["VisionCheckpoint", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection", "VisionVulkan"]),
+        .testTarget(name: "VisionDetectionTests", dependencies: ["VisionDetection", "VisionKernels", "VisionVulkan"]),
         .testTarget(name: "VisionDataTests", dependencies: ["VisionData"]),
         .testTarget(name: "VisionPlotTests", dependencies: ["VisionPlot"]),
         .testTarget(name: "VisionTrainingTests", dependencies: ["VisionTraining"]),

@@ -20,17 +20,26 @@ public struct ConvTiling: Sendable, Equatable {
     public var winogradBlockFloats: Int
     /// Fewest tiles per Winograd block: GEMMs narrower than this run far below peak.
     public var winogradMinBlockTiles: Int
+    /// Fused inverted-residual block (InvertedResidualFused.swift): floats of one chunk's
+    /// expanded and depthwise rows per thread.
+    public var fusedBlockBandFloats: Int
+    /// Blocks with smaller output maps (pixels per image) run as three convs: at 20x36 the
+    /// fused block's thin GEMMs lose what it saves (vision-kernel-bench --only-blocks 1).
+    public var fusedBlockMinPixels: Int
 
     public init(tileFloats: Int = 1 << 19, batchedMaxPlane: Int = 256, batchedColumns: Int = 1024,
-                winogradBlockTiles: Int = 192, winogradBlockFloats: Int = 1 << 22, winogradMinBlockTiles: Int = 48) {
+                winogradBlockTiles: Int = 192, winogradBlockFloats: Int = 1 << 22, winogradMinBlockTiles: Int = 48,
+                fusedBlockBandFloats: Int = 1 << 18, fusedBlockMinPixels: Int = 1024) {
         precondition(tileFloats >= 1 && batchedColumns >= 1 && winogradBlockTiles >= 1 && winogradBlockFloats >= 1
-                     && winogradMinBlockTiles >= 1, "ConvTiling sizes must be positive")
+                     && winogradMinBlockTiles >= 1 && fusedBlockBandFloats >= 1, "ConvTiling sizes must be positive")
         self.tileFloats = tileFloats
         self.batchedMaxPlane = batchedMaxPlane
         self.batchedColumns = batchedColumns
         self.winogradBlockTiles = winogradBlockTiles
         self.winogradBlockFloats = winogradBlockFloats
         self.winogradMinBlockTiles = winogradMinBlockTiles
+        self.fusedBlockBandFloats = fusedBlockBandFloats
+        self.fusedBlockMinPixels = fusedBlockMinPixels
     }
 
     public static let standard = ConvTiling()

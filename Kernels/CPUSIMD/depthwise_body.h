@@ -110,21 +110,23 @@ VK_INLINE void dw_fill_row(float *row, const float *src, long in_w, long pad_w, 
 
 /// Output planes [p0, p1) with the loops specialised on KH, KW and S (0: runtime values).
 VK_INLINE void dw_planes(const float *input, const float *weight, const float *bias, float *output,
-                         const vk_conv_geometry *g, int act, long p0, long p1, float *rows_mem, long wp,
-                         long ring, long *slot_row, const float *zero_row, const int KH, const int KW, const int S) {
+                         const vk_conv_geometry *g, const vk_depthwise_window *win, int act, long p0, long p1,
+                         float *rows_mem, long wp, long ring, long *slot_row, const float *zero_row,
+                         const int KH, const int KW, const int S) {
     const long kh = KH ? KH : g->kernel_h, kw = KW ? KW : g->kernel_w;
     const long multiplier = g->out_channels / g->groups;
-    const long in_plane = g->in_h * g->in_w, out_plane = g->out_h * g->out_w;
     const float *rows[kh];
     const long half = wp / 2;
     for (long p = p0; p < p1; p++) {
         const long n = p / g->out_channels, oc = p - n * g->out_channels;
-        const float *src = input + (n * g->in_channels + oc / multiplier) * in_plane;
+        // Row iy of the image is row iy - in_row0 of the plane held.
+        const float *src = input + (n * g->in_channels + oc / multiplier) * win->in_plane_stride
+                           - win->in_row0 * g->in_w;
         const float *w = weight + oc * kh * kw;
         const float b = bias ? bias[oc] : 0.0f;
-        float *dst = output + p * out_plane;
+        float *dst = output + p * win->out_plane_stride - win->oy_begin * g->out_w;
         for (long i = 0; i < ring; i++) slot_row[i] = -1;
-        for (long oy = 0; oy < g->out_h; oy++) {
+        for (long oy = win->oy_begin; oy < win->oy_end; oy++) {
             for (long ky = 0; ky < kh; ky++) {
                 const long iy = oy * g->stride_h - g->pad_h + ky * g->dilation_h;
                 if (iy < 0 || iy >= g->in_h) {
@@ -145,7 +147,10 @@ VK_INLINE void dw_planes(const float *input, const float *weight, const float *b
 }
 
 int VK_NAME(vk_depthwise_conv2d)(const float *input, const float *weight, const float *bias, float *output,
-                                 const vk_conv_geometry *g, int act, long plane_begin, long plane_end) {
+                                 const vk_conv_geometry *g, const vk_depthwise_window *window, int act,
+                                 long plane_begin, long plane_end) {
+    const vk_depthwise_window whole = {g->in_h * g->in_w, 0, g->out_h * g->out_w, 0, g->out_h};
+    const vk_depthwise_window *win = window ? window : &whole;
     const long kh = g->kernel_h, kw = g->kernel_w, s = g->stride_w;
     // Ring slots: the rows one output row reads span (kh-1)*dilation_h + 1 input rows.
     const long ring = (kh - 1) * g->dilation_h + 1;
@@ -163,7 +168,7 @@ int VK_NAME(vk_depthwise_conv2d)(const float *input, const float *weight, const 
     const float *zero_row = rows_mem + ring * wp;
     const long p0 = plane_begin, p1 = plane_end;
 #define DW_PLANES(KH, KW, S) \
-    dw_planes(input, weight, bias, output, g, act, p0, p1, rows_mem, wp, ring, slot_row, zero_row, KH, KW, S)
+    dw_planes(input, weight, bias, output, g, win, act, p0, p1, rows_mem, wp, ring, slot_row, zero_row, KH, KW, S)
     if (kh == 3 && kw == 3 && s == 1) DW_PLANES(3, 3, 1);
     else if (kh == 3 && kw == 3 && s == 2) DW_PLANES(3, 3, 2);
     else if (kh == 5 && kw == 5 && s == 1) DW_PLANES(5, 5, 1);

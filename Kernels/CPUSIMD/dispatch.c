@@ -50,14 +50,15 @@ int vk_isa_supported(int isa) {
 }
 
 int vk_depthwise_conv2d(int isa, const float *input, const float *weight, const float *bias, float *output,
-                        const vk_conv_geometry *g, int activation, long plane_begin, long plane_end) {
+                        const vk_conv_geometry *g, const vk_depthwise_window *window, int activation,
+                        long plane_begin, long plane_end) {
 #if defined(__x86_64__)
     if (isa == VK_ISA_AVX512 && vk_isa_supported(isa))
-        return vk_depthwise_conv2d_avx512(input, weight, bias, output, g, activation, plane_begin, plane_end);
+        return vk_depthwise_conv2d_avx512(input, weight, bias, output, g, window, activation, plane_begin, plane_end);
     if (isa == VK_ISA_AVX2 && vk_isa_supported(isa))
-        return vk_depthwise_conv2d_avx2(input, weight, bias, output, g, activation, plane_begin, plane_end);
+        return vk_depthwise_conv2d_avx2(input, weight, bias, output, g, window, activation, plane_begin, plane_end);
 #endif
-    return vk_depthwise_conv2d_generic(input, weight, bias, output, g, activation, plane_begin, plane_end);
+    return vk_depthwise_conv2d_generic(input, weight, bias, output, g, window, activation, plane_begin, plane_end);
 }
 
 void vk_bias_residual_activation(int isa, float *out, long rows, long out_stride, long count, const float *bias,

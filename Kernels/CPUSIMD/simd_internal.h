@@ -11,7 +11,8 @@
 
 #define VK_DECLARE_KERNELS(SUFFIX) \
     int vk_depthwise_conv2d_##SUFFIX(const float *input, const float *weight, const float *bias, float *output, \
-                                     const vk_conv_geometry *geometry, int activation, long plane_begin, long plane_end); \
+                                     const vk_conv_geometry *geometry, const vk_depthwise_window *window, \
+                                     int activation, long plane_begin, long plane_end); \
     void vk_bias_residual_activation_##SUFFIX(float *out, long rows, long out_stride, long count, const float *bias, \
                                               const float *residual, long residual_stride, int activation); \
     void vk_depthwise_conv2d_backward_##SUFFIX(const float *input, const float *weight, const float *grad_output, \

@@ -21,16 +21,20 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public let instructionSet: InstructionSet
     /// Block sizes of the convolution kernels (tests pass small ones to force many blocks).
     public let tiling: ConvTiling
+    /// Whether `invertedResidual` runs MobileNet blocks fused (false: three convs, for comparison).
+    public let fusesInvertedResiduals: Bool
 
     /// instructionSet: `.detected` (the widest this CPU has) unless a caller forces one
     /// (tests, VISION_CPU_ISA in the benchmarks); it must be supported by this CPU.
     public init(threads: KernelThreads = .allCores, winogradRouting: WinogradRouting = .measured,
-                instructionSet: InstructionSet = .detected, tiling: ConvTiling = .standard) {
+                instructionSet: InstructionSet = .detected, tiling: ConvTiling = .standard,
+                fusesInvertedResiduals: Bool = true) {
         precondition(instructionSet.isSupported, "this CPU does not support the \(instructionSet) kernels")
         self.threads = threads
         self.winogradRouting = winogradRouting
         self.instructionSet = instructionSet
         self.tiling = tiling
+        self.fusesInvertedResiduals = fusesInvertedResiduals
         Self.configureOpenBLAS()
     }
 
@@ -86,6 +90,42 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
                                  instructionSet: instructionSet, residual: residual?.storage.pointer, tiling: tiling)
         }
         withExtendedLifetime(residual) {}
+        return out
+    }
+
+    /// Fused (VisionKernels' invertedResidualFused: chunk by chunk of output rows, each thread
+    /// its own chunks) when the block has the plain MobileNet shape (1x1 expand and project,
+    /// a depthwise conv with one output per channel) and an output map of at least
+    /// `tiling.fusedBlockMinPixels`. Otherwise the three convs.
+    public func invertedResidual(_ input: Tensor, _ block: InvertedResidualConvs) -> Tensor {
+        let expand = block.expand.map { cpuConv($0.conv) }
+        let depthwise = cpuConv(block.depthwise.conv), project = cpuConv(block.project.conv)
+        precondition(input.rank == 4, "an inverted-residual block's input must be [N, C, H, W], got \(input.shape)")
+        let cin = input.shape[1], cexp = expand?.outChannels ?? cin
+        let p = depthwise.parameters
+        guard fusesInvertedResiduals, expand.map({ $0.isPlainPointwise && $0.inChannels == cin }) ?? true,
+              project.isPlainPointwise,
+              project.inChannels == cexp, depthwise.inChannels == cexp, depthwise.outChannels == cexp,
+              p.groups == cexp, cexp > 1 else {
+            return unfusedInvertedResidual(input, block, on: self)
+        }
+        let dg = ConvGeometry(batch: input.shape[0], inChannels: cexp, inH: input.shape[2], inW: input.shape[3],
+                              outChannels: cexp, kernelH: depthwise.kernelH, kernelW: depthwise.kernelW,
+                              strideH: p.strideH, strideW: p.strideW, padH: p.padH, padW: p.padW,
+                              dilationH: p.dilationH, dilationW: p.dilationW, groups: cexp)
+        if dg.outH * dg.outW < tiling.fusedBlockMinPixels { return unfusedInvertedResidual(input, block, on: self) }
+        let out = Tensor(uninitializedShape: [dg.batch, project.outChannels, dg.outH, dg.outW])
+        let step = { (c: CPUPreparedConv2D, activation: Activation) in
+            FusedConvStep(weight: c.packedWeight.storage.pointer, bias: c.bias?.storage.pointer,
+                          activation: activation.kernelActivation)
+        }
+        invertedResidualFused(
+            input: input.storage.pointer, inChannels: cin, expand: expand.map { step($0, block.expand!.activation) },
+            depthwise: step(depthwise, block.depthwise.activation), depthwise: dg,
+            project: step(project, block.project.activation), outChannels: project.outChannels,
+            addsInput: block.addsInput, output: out.storage.pointer, threads: threads, instructionSet: instructionSet,
+            bandFloats: tiling.fusedBlockBandFloats)
+        withExtendedLifetime((input, expand, depthwise, project)) {}
         return out
     }
 

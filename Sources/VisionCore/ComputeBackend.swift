@@ -123,6 +123,12 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// epilogue; the default (extension below) is conv2d then add.
     func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor
 
+    /// A MobileNet inverted-residual block without squeeze-excitation, input [N, Cin, H, W]:
+    /// [expand 1x1] -> depthwise -> project 1x1, plus the input when `block.addsInput`
+    /// (then `block.project.activation` applies after the add). A backend may fuse the three
+    /// convs; the default (extension below) runs them one after another.
+    func invertedResidual(_ input: Tensor, _ block: InvertedResidualConvs) -> Tensor
+
     /// weight [out, in], bias [out] or nil.
     func prepareLinear(weight: Tensor, bias: Tensor?) -> PreparedLinear
     /// input [N, in] -> [N, out].
@@ -161,9 +167,36 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func gatherAnchors(_ input: Tensor, image: Int, valuesPerAnchor: Int, rows indices: [Int]) -> Tensor
 }
 
+/// The convs of one inverted-residual block (ComputeBackend.invertedResidual), each with the
+/// activation applied to its output.
+public struct InvertedResidualConvs {
+    public var expand: (conv: PreparedConv2D, activation: Activation)?
+    public var depthwise: (conv: PreparedConv2D, activation: Activation)
+    public var project: (conv: PreparedConv2D, activation: Activation)
+    public var addsInput: Bool
+
+    public init(expand: (conv: PreparedConv2D, activation: Activation)?, depthwise: (conv: PreparedConv2D, activation: Activation),
+                project: (conv: PreparedConv2D, activation: Activation), addsInput: Bool) {
+        self.expand = expand; self.depthwise = depthwise; self.project = project; self.addsInput = addsInput
+    }
+}
+
 extension ComputeBackend {
+    public func invertedResidual(_ input: Tensor, _ block: InvertedResidualConvs) -> Tensor {
+        unfusedInvertedResidual(input, block, on: self)
+    }
+
     /// Unfused: the conv without activation, then `add` with the activation.
     public func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation, adding residual: Tensor) -> Tensor {
         add(conv2d(input, conv, activation: .identity), residual, activation: activation)
     }
+}
+
+/// The default inverted-residual block: three convs, the input added in the project conv's
+/// epilogue (`conv2d(_:_:activation:adding:)`).
+public func unfusedInvertedResidual(_ input: Tensor, _ block: InvertedResidualConvs, on backend: ComputeBackend) -> Tensor {
+    var y = block.expand.map { backend.conv2d(input, $0.conv, activation: $0.activation) } ?? input
+    y = backend.conv2d(y, block.depthwise.conv, activation: block.depthwise.activation)
+    return block.addsInput ? backend.conv2d(y, block.project.conv, activation: block.project.activation, adding: input)
+                           : backend.conv2d(y, block.project.conv, activation: block.project.activation)
 }

@@ -54,6 +54,12 @@ public final class CPUPreparedConv2D: PreparedConv2D, @unchecked Sendable {
         winogradWeight != nil && g.batch * g.outH * g.outW >= winogradRouting.minOutputPixels
     }
 
+    /// A 1x1 conv that is a plain GEMM over its input's pixels (stride 1, no padding, one group).
+    public var isPlainPointwise: Bool {
+        let p = parameters
+        return kernelH == 1 && kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padH == 0 && p.padW == 0 && p.groups == 1
+    }
+
     /// The kernel geometry for an input [N, Cin, H, W].
     public func geometry(for input: Tensor) -> ConvGeometry {
         precondition(input.rank == 4, "conv input must be [N, C, H, W], got \(input.shape)")

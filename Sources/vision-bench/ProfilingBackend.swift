@@ -13,6 +13,10 @@ struct OperationCost {
     var denseFlops: Double = 0, denseSeconds: Double = 0, denseCalls = 0
     var depthwiseFlops: Double = 0, depthwiseSeconds: Double = 0, depthwiseCalls = 0
     var linearFlops: Double = 0, linearSeconds: Double = 0
+    /// Fused inverted-residual blocks (expand + depthwise + project in one call).
+    var fusedFlops: Double = 0, fusedSeconds: Double = 0, fusedCalls = 0
+    var convSeconds: Double { denseSeconds + depthwiseSeconds + fusedSeconds }
+    var convFlops: Double { denseFlops + depthwiseFlops + fusedFlops }
 }
 
 final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
@@ -21,8 +25,9 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     var stage: StageTimings.Stage = .transform
     var costs: [StageTimings.Stage: OperationCost] = [:]
 
-    init(threads: Int, instructionSet: InstructionSet) {
-        cpu = CPUBackend(threads: KernelThreads(threads), instructionSet: instructionSet)
+    init(threads: Int, instructionSet: InstructionSet, fusesInvertedResiduals: Bool) {
+        cpu = CPUBackend(threads: KernelThreads(threads), instructionSet: instructionSet,
+                         fusesInvertedResiduals: fusesInvertedResiduals)
     }
 
     var name: String { "cpu (profiled)" }
@@ -66,6 +71,26 @@ final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
             costs[stage, default: .init()].denseSeconds += seconds
             costs[stage, default: .init()].denseCalls += 1
         }
+        return out
+    }
+
+    /// The CPU backend's (fused) block, timed as one call with its three convs' FLOPs.
+    func invertedResidual(_ input: Tensor, _ block: InvertedResidualConvs) -> Tensor {
+        guard recording else { return cpu.invertedResidual(input, block) }
+        let start = now()
+        let out = cpu.invertedResidual(input, block)
+        let seconds = Double(now() - start) / 1e9
+        var flops = 0.0
+        var x = input
+        for conv in [block.expand?.conv, block.depthwise.conv, block.project.conv].compactMap({ $0 }) {
+            guard let c = conv as? CPUPreparedConv2D else { continue }
+            let g = c.geometry(for: x)
+            flops += g.flops
+            x = Tensor(uninitializedShape: [0, g.outChannels, g.outH, g.outW])
+        }
+        costs[stage, default: .init()].fusedFlops += flops
+        costs[stage, default: .init()].fusedSeconds += seconds
+        costs[stage, default: .init()].fusedCalls += 1
         return out
     }
 

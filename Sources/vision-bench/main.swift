@@ -124,7 +124,9 @@ do {
     FileHandle.standardError.write(Data("vision-bench: \(error)\n".utf8))
     exit(2)
 }
-let backend = ProfilingBackend(threads: options.threads, instructionSet: instructionSet)
+// VISION_UNFUSED_BLOCKS=1 runs MobileNet blocks as three convs (the comparison for the fused block).
+let backend = ProfilingBackend(threads: options.threads, instructionSet: instructionSet,
+                               fusesInvertedResiduals: ProcessInfo.processInfo.environment["VISION_UNFUSED_BLOCKS"] != "1")
 let detector: Detector
 let image: Tensor
 var deviceName: String?
@@ -180,13 +182,16 @@ if options.profile, let cost = backend.costs[.backbone] {
         "depthwise_gflop": cost.depthwiseFlops / runs / 1e9,
         "depthwise_s": cost.depthwiseSeconds / runs,
         "depthwise_gflops": cost.depthwiseFlops / max(cost.depthwiseSeconds, 1e-12) / 1e9,
-        "all_gflops": (cost.denseFlops + cost.depthwiseFlops) / max(cost.denseSeconds + cost.depthwiseSeconds, 1e-12) / 1e9,
+        "fused_gflop": cost.fusedFlops / runs / 1e9,
+        "fused_s": cost.fusedSeconds / runs,
+        "fused_calls": Double(cost.fusedCalls) / runs,
+        "all_gflops": cost.convFlops / max(cost.convSeconds, 1e-12) / 1e9,
     ]
     var perStage: [String: [String: Double]] = [:]
     for (stage, c) in backend.costs {
         perStage[stage.rawValue] = [
-            "conv_s": (c.denseSeconds + c.depthwiseSeconds) / runs,
-            "conv_gflop": (c.denseFlops + c.depthwiseFlops) / runs / 1e9,
+            "conv_s": c.convSeconds / runs,
+            "conv_gflop": c.convFlops / runs / 1e9,
             "linear_s": c.linearSeconds / runs, "linear_gflop": c.linearFlops / runs / 1e9,
         ]
     }

@@ -7,10 +7,11 @@
 // Winograd F(4x4, 3x3), timed interleaved (A, B, A, B, ...) with medians; the
 // "effective GFLOP/s" of both count the direct conv's FLOPs.
 //
-// Then the depthwise convs on every supported instruction set (InstructionSetComparison.swift).
+// Then the depthwise convs on every supported instruction set (InstructionSetComparison.swift),
+// and the fused MobileNet blocks against their three convs (BlockFusionComparison.swift).
 //
 // Usage: vision-kernel-bench [--threads N] [--tile FLOATS] [--wino-tiles N] [--only-winograd 1]
-//                            [--only-depthwise 1] [--only-sgemm 1]
+//                            [--only-depthwise 1] [--only-sgemm 1] [--only-blocks 1] [--band FLOATS]
 // VISION_CPU_ISA=generic|avx2|avx512 forces the instruction set of the first tables
 // (default: the widest this CPU has).
 
@@ -26,6 +27,9 @@ struct BenchOptions {
     var onlyDepthwise = false
     /// Only the sgemm line (Tests/Benchmarks/train_flops.py reads it).
     var onlySgemm = false
+    /// Only the fused-block table (BlockFusionComparison.swift).
+    var onlyBlocks = false
+    var bandFloats: Int? = nil
 
     init(arguments: [String]) {
         var i = 1
@@ -39,6 +43,8 @@ struct BenchOptions {
             case ("--only-winograd", let v?): onlyWinograd = v != 0
             case ("--only-depthwise", let v?): onlyDepthwise = v != 0
             case ("--only-sgemm", let v?): onlySgemm = v != 0
+            case ("--only-blocks", let v?): onlyBlocks = v != 0
+            case ("--band", let v?) where v >= 1: bandFloats = v
             default:
                 FileHandle.standardError.write("usage: vision-kernel-bench [--threads N] [--tile FLOATS]\n".data(using: .utf8)!)
                 exit(2)
@@ -165,6 +171,7 @@ let tiling: ConvTiling = {
     var t = ConvTiling.standard
     if let tile = options.tileFloats { t.tileFloats = tile }
     if let block = options.winogradBlock { t.winogradBlockTiles = block }
+    if let band = options.bandFloats { t.fusedBlockBandFloats = band }
     return t
 }()
 
@@ -176,6 +183,10 @@ let sgemm = sgemmGflops()
 print("threads \(options.threads), conv tile \(tiling.tileFloats) floats, instruction set \(instructionSet)")
 print("cblas_sgemm 2048x2048x2048: \(fmt(sgemm)) GFLOP/s")
 if options.onlySgemm { exit(0) }
+if options.onlyBlocks {
+    runBlockFusionComparison(sgemm: sgemm)
+    exit(0)
+}
 let tables = options.onlyDepthwise ? [("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
     : options.onlyWinograd ? [] : [("ResNet-50 convs (input 800x1088, bias+relu)", resnet50),
                        ("MobileNetV3-Large depthwise convs (input 800x1088, bias+relu)", mobilenetDepthwise)]
@@ -194,4 +205,5 @@ for (title, cases) in tables {
 }
 if !options.onlyDepthwise { runWinogradComparison(sgemm: sgemm) }
 if !options.onlyWinograd { runInstructionSetComparison(sgemm: sgemm) }
+if !options.onlyWinograd && !options.onlyDepthwise { runBlockFusionComparison(sgemm: sgemm) }
 print("\nbench wall time \(fmt(Double(DispatchTime.now().uptimeNanoseconds - benchStart) / 1e9)) s")

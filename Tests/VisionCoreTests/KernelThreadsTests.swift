@@ -118,8 +118,12 @@ final class KernelThreadsTests: XCTestCase {
                     guard got.shape == oneThread[i][k].shape else { continue }
                     // Running beside another backend changes nothing, bit for bit.
                     XCTAssertEqual(differing(got, alone[i][k]), 0, "backend \(i) op \(k): concurrent run differs from a run alone")
-                    if settings[i].routing == .never {
+                    if settings[i].routing == .never && !sgemmRoundingDependsOnCallWidth {
                         XCTAssertEqual(differing(got, oneThread[i][k]), 0, "backend \(i) op \(k): not bit-identical to one thread")
+                    } else if settings[i].routing == .never {
+                        // This machine's sgemm rounds the last columns of a call differently
+                        // (sgemmRoundingDependsOnCallWidth), so the column split over threads shows.
+                        assertClose(got, oneThread[i][k], tolerance: 1e-5, "backend \(i) op \(k) vs one thread (width-dependent sgemm)")
                     } else {
                         // Winograd's block width (the GEMMs' N) follows the thread count, and
                         // sgemm rounds differently for different N (Conv2DWinograd.swift).

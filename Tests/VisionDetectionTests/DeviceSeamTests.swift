@@ -56,6 +56,10 @@ final class SimulatedDeviceBackend: ComputeBackend, @unchecked Sendable {
     func conv2d(_ input: Tensor, _ conv: PreparedConv2D, activation: Activation) -> Tensor {
         device(cpu.conv2d(host(input), conv, activation: activation))
     }
+    /// A device with its own fused block, as the CPU backend has.
+    func invertedResidual(_ input: Tensor, _ block: InvertedResidualConvs) -> Tensor {
+        device(cpu.invertedResidual(host(input), block))
+    }
     func prepareLinear(weight: Tensor, bias: Tensor?) -> PreparedLinear { cpu.prepareLinear(weight: weight, bias: bias) }
     func linear(_ input: Tensor, _ layer: PreparedLinear, activation: Activation) -> Tensor {
         device(cpu.linear(host(input), layer, activation: activation))

@@ -37,13 +37,25 @@ typedef struct {
 /// 1 when this CPU (and the OS, for the wider registers' state) runs `isa`, else 0.
 int vk_isa_supported(int isa);
 
+/// A band of a depthwise convolution's rows (the fused inverted-residual block computes
+/// one band at a time): input plane q (= n * in_channels + c) starts at
+/// input + q * in_plane_stride and holds image rows in_row0, in_row0 + 1, ... (in_w floats
+/// each; every row the band reads must be there), output rows [oy_begin, oy_end) of
+/// plane p go to output + p * out_plane_stride, row oy at (oy - oy_begin) * out_w.
+typedef struct {
+    long in_plane_stride, in_row0;
+    long out_plane_stride, oy_begin, oy_end;
+} vk_depthwise_window;
+
 /// Depthwise convolution (one input channel per group, channel multiplier
 /// out_channels / groups) of output planes [plane_begin, plane_end), a plane
 /// being one (n, oc) pair in n-major order: output[p] = act(bias[oc] + sum of taps).
-/// weight [out_channels, kernel_h * kernel_w]; bias [out_channels] or NULL.
+/// weight [out_channels, kernel_h * kernel_w]; bias [out_channels] or NULL;
+/// window NULL for whole planes (input and output NCHW as in the geometry).
 /// Returns 0, or -1 when its scratch rows could not be allocated (nothing written).
 int vk_depthwise_conv2d(int isa, const float *input, const float *weight, const float *bias, float *output,
-                        const vk_conv_geometry *geometry, int activation, long plane_begin, long plane_end);
+                        const vk_conv_geometry *geometry, const vk_depthwise_window *window, int activation,
+                        long plane_begin, long plane_end);
 
 /// The epilogue of a GEMM block: out[r * out_stride + c] = act(out[...] + bias[r]
 /// (+ residual[r * residual_stride + c])) for r < rows, c < count. bias [rows] or NULL

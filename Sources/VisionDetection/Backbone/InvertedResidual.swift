@@ -50,9 +50,8 @@ struct InvertedResidualBlock<E: LayerExecutor> {
     let residual: Bool
 
     func callAsFunction(_ x: E.Value, _ e: E) -> E.Value {
-        var y = expand.map { e.conv($0, x) } ?? x
-        y = e.conv(depthwise, y)
-        if let se { y = se(y, e) }
+        guard let se else { return e.invertedResidual(expand: expand, depthwise: depthwise, project: project, x, addsInput: residual) }
+        let y = se(e.conv(depthwise, expand.map { e.conv($0, x) } ?? x), e)
         return residual ? e.conv(project, y, adding: x, activation: .identity) : e.conv(project, y)
     }
 }

@@ -73,6 +73,16 @@ public final class InferenceExecutor: LayerExecutor {
         return backend.conv2d(x, layer.prepared, activation: activation, adding: residual)
     }
 
+    /// The backend's block (the CPU backend fuses it). The backend adds the input before the
+    /// project conv's activation, so a residual block's project conv must have none (as in
+    /// every MobileNet).
+    public func invertedResidual(expand: Conv?, depthwise: Conv, project: Conv, _ x: Tensor, addsInput: Bool) -> Tensor {
+        precondition(!addsInput || project.activation == .identity, "a residual block's project conv has no activation")
+        return backend.invertedResidual(x, InvertedResidualConvs(
+            expand: expand.map { ($0.prepared, $0.activation) }, depthwise: (depthwise.prepared, depthwise.activation),
+            project: (project.prepared, project.activation), addsInput: addsInput))
+    }
+
     public func linear(_ layer: Linear, _ x: Tensor) -> Tensor {
         let flat = x.rank == 2 ? x : x.reshaped([x.shape[0], x.count / max(x.shape[0], 1)])
         return backend.linear(flat, layer.prepared, activation: layer.activation)

@@ -27,6 +27,10 @@ public protocol LayerExecutor: AnyObject {
     /// conv of a residual add (an executor may fuse the add into the conv; the default in
     /// the extension below runs conv then add).
     func conv(_ layer: ConvLayer, _ x: Value, adding residual: Value, activation: Activation) -> Value
+    /// An inverted-residual block without squeeze-excitation: [expand] -> depthwise ->
+    /// project (+ x when `addsInput`, added to the project conv's raw output). An executor
+    /// may fuse it; the default (extension below) is the three convs.
+    func invertedResidual(expand: ConvLayer?, depthwise: ConvLayer, project: ConvLayer, _ x: Value, addsInput: Bool) -> Value
     /// x [N, in] or [N, C, H, W] -> [N, out].
     func linear(_ layer: LinearLayer, _ x: Value) -> Value
     /// a + b (same shape), then the activation.
@@ -43,6 +47,13 @@ public protocol LayerExecutor: AnyObject {
 }
 
 extension LayerExecutor {
+    public func invertedResidual(expand: ConvLayer?, depthwise: ConvLayer, project: ConvLayer, _ x: Value,
+                                 addsInput: Bool) -> Value {
+        var y = expand.map { conv($0, x) } ?? x
+        y = conv(depthwise, y)
+        return addsInput ? conv(project, y, adding: x, activation: .identity) : conv(project, y)
+    }
+
     public func conv(_ layer: ConvLayer, _ x: Value, adding residual: Value, activation: Activation) -> Value {
         add(conv(layer, x), residual, activation: activation)
     }
