@@ -4,7 +4,8 @@
 // with the residual in its epilogue), timed interleaved (A, B, A, B, ...) with medians, on
 // the block shapes of MobileNetV3-Large at the 800 px and the 320 px detectors' inputs
 // and of MobileNetV2 at the shipped model's 640 px input (1280x720 images).
-// GFLOP/s count the three convs' FLOPs.
+// GFLOP/s count the three convs' FLOPs. "backend" says which of the two the CPU backend
+// runs for the block (ConvTiling.fusedBlockMinPixels).
 
 import Foundation
 import VisionKernels
@@ -111,14 +112,15 @@ func runBlockFusionComparison(sgemm: Double) {
     ]
     for (title, cases) in tables {
         print("\n\(title): fused vs three convs, interleaved medians")
-        print("\(pad("block", 26)) \(pad("in", 14)) \(pad("fused ms", 9)) \(pad("3 convs ms", 11)) \(pad("ratio", 6)) fused % sgemm")
+        print("\(pad("block", 26)) \(pad("in", 14)) \(pad("fused ms", 9)) \(pad("3 convs ms", 11)) \(pad("ratio", 6)) \(pad("backend", 8)) fused % sgemm")
         var fusedTotal = 0.0, unfusedTotal = 0.0, flops = 0.0
         for c in cases {
             let (f, u) = timeBlock(c)
             fusedTotal += f; unfusedTotal += u; flops += c.flops
             let gf = c.flops / (f / 1e3) / 1e9
-            print("\(pad(c.name, 26)) \(pad("\(c.inChannels)x\(c.h)x\(c.w)", 14)) \(pad(fmt(f, 3), 9)) \(pad(fmt(u, 3), 11)) \(pad(fmt(f / u, 2), 6)) \(fmt(100 * gf / sgemm))")
+            let routed = c.depthwise.outH * c.depthwise.outW >= tiling.fusedBlockMinPixels ? "fused" : "3 convs"
+            print("\(pad(c.name, 26)) \(pad("\(c.inChannels)x\(c.h)x\(c.w)", 14)) \(pad(fmt(f, 3), 9)) \(pad(fmt(u, 3), 11)) \(pad(fmt(f / u, 2), 6)) \(pad(routed, 8)) \(fmt(100 * gf / sgemm))")
         }
-        print("\(pad("all (each shape once)", 26)) \(pad("", 14)) \(pad(fmt(fusedTotal, 3), 9)) \(pad(fmt(unfusedTotal, 3), 11)) \(pad(fmt(fusedTotal / unfusedTotal, 2), 6)) \(fmt(100 * flops / (fusedTotal / 1e3) / 1e9 / sgemm))")
+        print("\(pad("all (each shape once)", 26)) \(pad("", 14)) \(pad(fmt(fusedTotal, 3), 9)) \(pad(fmt(unfusedTotal, 3), 11)) \(pad(fmt(fusedTotal / unfusedTotal, 2), 6)) \(pad("", 8)) \(fmt(100 * flops / (fusedTotal / 1e3) / 1e9 / sgemm))")
     }
 }
