@@ -109,9 +109,17 @@ struct CheckpointConvert: ParsableCommand {
     var dtype: String = "keep"
     @Flag(help: "Replace an existing output file (never the input).")
     var overwrite = false
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Change an inference setting in the checkpoint's model config (repeatable): "
+            + InferenceSetting.settable.keys.sorted().joined(separator: ", ") + ".",
+        valueName: "key=value"))
+    var settings: [String] = []
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("no such file: \(input)") }
+        for setting in settings {
+            do { _ = try InferenceSetting(parsing: setting) } catch { throw ValidationError("\(error)") }
+        }
         guard ["safetensors", "pth", "pt"].contains((output as NSString).pathExtension.lowercased()) else {
             throw ValidationError("cannot tell the output format of \(output): use a .safetensors, .pth or .pt name")
         }
@@ -130,7 +138,7 @@ struct CheckpointConvert: ParsableCommand {
 
     func run() throws {
         let source = URL(fileURLWithPath: input)
-        let state: StateDict, formatName: String
+        var state: StateDict, formatName: String
         if TFLiteMobileNetV2.isTFLite(source) {
             let conversion = try TFLiteMobileNetV2.convert(contentsOf: source)
             conversion.summary.forEach { print($0) }
@@ -139,6 +147,7 @@ struct CheckpointConvert: ParsableCommand {
             let (loaded, format) = try loadStateDict(from: source)
             (state, formatName) = (loaded, format.rawValue)
         }
+        try InferenceSetting.apply(try settings.map(InferenceSetting.init(parsing:)), to: &state, source: input)
         let destination = URL(fileURLWithPath: output)
         // Written beside the destination, then renamed: a failed run leaves no half file.
         let temporary = destination.deletingLastPathComponent()

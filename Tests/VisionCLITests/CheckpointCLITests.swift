@@ -165,6 +165,48 @@ final class CheckpointCLITests: XCTestCase {
         }
     }
 
+    func testSetChangesInferenceSettingsOnly() throws {
+        let tuned = scratch.appendingPathComponent("tuned.safetensors")
+        let result = try CLI.run(["checkpoint", "convert", shippedModel.path, tuned.path, "--set", "boxNMSThresh=0.6",
+                                  "--set", "rpnPostNMSTopNTest=400", "--set", "minSize=704", "--set", "maxSize=1173"],
+                                 environment: shippedEnvironment, scratch: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (original, _) = try loadStateDict(from: shippedModel)
+        let (changed, _) = try loadStateDict(from: tuned)
+        func config(_ state: StateDict) throws -> ModelConfig {
+            try JSONDecoder().decode(ModelConfig.self, from: Data(try XCTUnwrap(state.metadata[Detector.configMetadataKey]).utf8))
+        }
+        var expected = try config(original)
+        expected.boxNMSThresh = 0.6
+        expected.rpnPostNMSTopNTest = 400
+        expected.minSize = 704
+        expected.maxSize = 1173
+        XCTAssertEqual(try config(changed), expected, "the four settings change, nothing else")
+        XCTAssertEqual(changed.metadata["vision.classes"], original.metadata["vision.classes"])
+        for key in original.keys { XCTAssertEqual(changed[key]?.values, original[key]?.values, key) }
+
+        // Refused, naming the problem, nothing written.
+        let refused = scratch.appendingPathComponent("refused.safetensors")
+        for (arguments, message) in [
+            (["--set", "fpnChannels=64"], "expected KEY=VALUE with KEY one of"),
+            (["--set", "boxNMSThresh=1.5"], "boxNMSThresh must be a number from 0 to 1"),
+            (["--set", "minSize=0"], "minSize must be a positive integer"),
+            (["--set", "maxSize=500"], "maxSize 500 is smaller than minSize 640"),
+        ] {
+            let r = try CLI.run(["checkpoint", "convert", shippedModel.path, refused.path] + arguments,
+                                environment: shippedEnvironment, scratch: scratch)
+            XCTAssertNotEqual(r.status, 0, "\(arguments)")
+            XCTAssertTrue(r.stderr.contains(message), "\(arguments): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path), "\(arguments)")
+        }
+        // A torchvision checkpoint has no config to change.
+        let r = try CLI.run(["checkpoint", "convert", CLI.fixtureCheckpoint.path, refused.path, "--set", "boxScoreThresh=0.01"],
+                            environment: CLI.environment(home: scratch), scratch: scratch)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("carries no model config in its metadata"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
+    }
+
     func testPredictFromConvertedPthKeepsClassNames() throws {
         let pth = scratch.appendingPathComponent("default.pth")
         try convert(shippedModel, pth)
